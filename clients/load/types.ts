@@ -1,0 +1,116 @@
+// The vocabulary of the load generator, shared by the CLI, the worker threads
+// and the comparison suite that calls it as a library.
+//
+// A run is described completely by `LoadOptions` and reported completely by
+// `LoadResult`, so a result file always says how it was produced: the options
+// travel inside the result.
+
+/** What each request asks the server to do. `mixed` draws from the others by weight. */
+export type Workload = 'echo' | 'kv' | 'cpu' | 'sleep' | 'mixed';
+
+/** The single-command workloads that `mixed` can draw from. */
+export type SimpleWorkload = Exclude<Workload, 'mixed'>;
+
+export interface LoadOptions {
+  host: string;
+  port: number;
+  workload: Workload;
+  /** TCP connections kept open (or, with `reconnect`, concurrent request slots). */
+  connections: number;
+  /** Measured seconds, after the warmup. Ignored when `requests` is set. */
+  durationSec?: number;
+  /** Seconds of traffic before measuring starts; nothing sent then is counted. */
+  warmupSec: number;
+  /** Stop after this many measured requests instead of after `durationSec`. */
+  requests?: number;
+  /** Requests kept in flight per connection in closed loop. */
+  pipeline: number;
+  /** Open loop: total requests per second sent on schedule, whatever the replies do. */
+  rate?: number;
+  /** A fresh TCP connection for every request; connect time counts as latency. */
+  reconnect: boolean;
+  /** ECHO payload bytes, or kv value bytes. */
+  size: number;
+  /** kv: fraction of requests that are GETs. */
+  readRatio: number;
+  /** kv: size of the keyspace, filled before measuring. */
+  keys: number;
+  keyDistribution: 'uniform' | 'zipfian';
+  /** cpu: the n of `WORK n`. */
+  work: number;
+  /** sleep: the ms of `SLEEP ms`. */
+  sleepMs: number;
+  /** mixed: relative weights of the simple workloads. */
+  mix?: Partial<Record<SimpleWorkload, number>>;
+  /** Worker threads the connections are spread over (1 = main thread only). */
+  threads: number;
+  /** `lab` speaks the lab protocol; `redis` sends inline commands and parses RESP. */
+  dialect: 'lab' | 'redis';
+  /** A request without a reply after this long counts as a timeout. */
+  timeoutMs: number;
+}
+
+export interface LatencySummary {
+  p50Us: number;
+  p90Us: number;
+  p99Us: number;
+  p999Us: number;
+  maxUs: number;
+  meanUs: number;
+  /** The latency at each of a fixed list of percentiles, for distribution charts. */
+  distribution: { percentile: number; valueUs: number }[];
+}
+
+export interface ErrorCounts {
+  /** `ERR ...` replies other than `ERR server busy`. */
+  errReply: number;
+  /** `ERR server busy`: the server shed load on purpose. */
+  busy: number;
+  /** No reply within `timeoutMs`. */
+  timeout: number;
+  /** ECONNREFUSED, and `ERR max connections`. */
+  refused: number;
+  /** ECONNRESET, EPIPE, or the server closing while requests were in flight. */
+  reset: number;
+  /** A reply that is not what the request must produce. */
+  wrongReply: number;
+  total: number;
+}
+
+export interface LoadResult {
+  options: LoadOptions;
+  startedAt: string;
+  measuredSec: number;
+  /** Measured requests that got a reply (correct or not) or failed. */
+  requests: number;
+  bytesSent: number;
+  bytesReceived: number;
+  throughput: { requestsPerSec: number; bytesPerSec: number };
+  latency: LatencySummary;
+  errors: ErrorCounts;
+  /** Measured requests completed by each connection, so starvation shows. */
+  perConnection: { min: number; max: number; jainFairness: number; counts: number[] };
+  timeline: { second: number; requests: number; p99Us: number }[];
+  client: { cpuUserMs: number; cpuSystemMs: number; cpuPercent: number; threads: number };
+  openLoop?: { targetRate: number; achievedRate: number };
+}
+
+/** Everything but the port has a sensible default; the port must always be chosen. */
+export const defaultLoadOptions: Omit<LoadOptions, 'port'> = {
+  host: '127.0.0.1',
+  workload: 'echo',
+  connections: 16,
+  durationSec: 10,
+  warmupSec: 1,
+  pipeline: 1,
+  reconnect: false,
+  size: 64,
+  readRatio: 0.9,
+  keys: 1000,
+  keyDistribution: 'uniform',
+  work: 1000,
+  sleepMs: 10,
+  threads: 1,
+  dialect: 'lab',
+  timeoutMs: 5000,
+};
