@@ -1,0 +1,59 @@
+// The settings a server runs with. One shape for every model, so that the
+// command line, the tests and the benchmark suite all describe a server the
+// same way; each model reads the fields that concern it.
+
+import { availableParallelism } from 'node:os';
+
+export const MODELS = ['blocking', 'per-connection', 'pool', 'async'] as const;
+export type ModelName = (typeof MODELS)[number];
+
+export const OFFLOAD_MODES = ['all', 'heavy'] as const;
+export type OffloadMode = (typeof OFFLOAD_MODES)[number];
+
+export interface ServerConfig {
+  model: ModelName;
+  host: string;
+  port: number;
+  /** Longest request line accepted, in bytes (without its newline). */
+  maxLine: number;
+  /** Connections served at once; past it a newcomer gets `ERR max connections`. */
+  maxConnections: number;
+  /** Size of the shared store, in MiB. */
+  storeMb: number;
+  /** pool: threads in the pool. */
+  workers: number;
+  /** pool: which commands go to the pool. */
+  offload: OffloadMode;
+  /** pool: requests allowed to wait for a worker before `ERR server busy`. */
+  queue: number;
+  /** per-connection: live worker threads allowed at once. */
+  maxWorkers: number;
+  /** How long a graceful shutdown may take before the process exits anyway. */
+  shutdownTimeoutMs: number;
+}
+
+export const DEFAULTS: Omit<ServerConfig, 'model'> = {
+  host: '127.0.0.1',
+  port: 7070,
+  maxLine: 65536,
+  maxConnections: 10_000,
+  storeMb: 64,
+  workers: availableParallelism(),
+  offload: 'all',
+  queue: 1024,
+  maxWorkers: 512,
+  shutdownTimeoutMs: 10_000,
+};
+
+/** The settings worth printing on the `listening on` line for each model. */
+export function describeSettings(config: ServerConfig): string {
+  const common = `max-connections=${config.maxConnections} max-line=${config.maxLine} store-mb=${config.storeMb}`;
+  switch (config.model) {
+    case 'pool':
+      return `workers=${config.workers} offload=${config.offload} queue=${config.queue} ${common}`;
+    case 'per-connection':
+      return `max-workers=${config.maxWorkers} ${common}`;
+    default:
+      return common;
+  }
+}

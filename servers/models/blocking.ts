@@ -1,0 +1,61 @@
+// The blocking model: an iterative server. One thread serves one connection
+// at a time, from its first request to its close, and only then looks at the
+// next. Everything runs synchronously on that thread: WORK computes inline and
+// SLEEP blocks the thread outright (Atomics.wait), the way a read() from a disk
+// or a database blocks a thread in C.
+//
+// This is how the first network daemons were written, and it is still the
+// right design when there is exactly one client at a time, or when requests
+// are so short and connections so brief that nobody notices the queue. With
+// many clients it shows the problem every other model exists to solve: a
+// connection that is slow, idle or simply first makes everyone else wait.
+//
+// Simplification, named: Node has no blocking accept() or read() for sockets.
+// So the accepting is done by the event loop, and newcomers are kept paused and
+// unread (`pauseOnConnect`) in a first-come queue until their turn. The effect
+// a client sees is the same as with a real iterative server: its connection is
+// open, and nothing it sends is read until everyone before it has left.
+
+import type { Socket } from 'node:net';
+import type { ModelContext, ServerModel } from './model.js';
+import { statsFor } from './model.js';
+import { blockThread, handleLine, Runtime } from '../protocol/execute.js';
+import { SocketSessions } from '../protocol/socket-session.js';
+import { eventLoopUtilization } from '../stats.js';
+
+export function createBlockingModel(context: ModelContext): ServerModel {
+  const waiting: Socket[] = [];
+  let serving: Socket | undefined;
+
+  const runtime: Runtime = {
+    store: context.store,
+    counters: context.counters,
+    sleep: blockThread,
+    stats: statsFor({ ...context, model: 'blocking' }, () => ({
+      threads: 1,
+      waitingConnections: waiting.length,
+      eventLoopUtilization: eventLoopUtilization(),
+    })),
+  };
+  const sessions = new SocketSessions(context.counters, context.config.maxLine);
+
+  function serveNext(): void {
+    serving = waiting.shift();
+    if (serving === undefined) return;
+    sessions.serve(serving, (line) => handleLine(line, runtime), serveNext);
+    serving.resume();
+  }
+
+  return {
+    pauseOnConnect: true,
+    accept(socket) {
+      waiting.push(socket);
+      if (serving === undefined) serveNext();
+    },
+    async shutdown() {
+      // Connections still waiting for their turn have had nothing read: close them.
+      for (const socket of waiting.splice(0)) socket.end();
+      await sessions.drainAll();
+    },
+  };
+}

@@ -1,0 +1,54 @@
+// The thread behind one connection of the per-connection model.
+//
+// It receives the connection's bytes from the main thread, runs them through
+// the same Session as every other model (framing, ordering, closing rules),
+// and posts the replies back. Blocking here is fine, and is the point: SLEEP
+// waits in Atomics.wait and stalls this connection only.
+
+import { parentPort, workerData as rawWorkerData } from 'node:worker_threads';
+import { statsFor } from './model.js';
+import { blockThread, handleLine, Runtime } from '../protocol/execute.js';
+import { Session } from '../protocol/session.js';
+import { SharedStore } from '../store/store.js';
+import { round3, SharedCounters } from '../stats.js';
+
+export interface PerConnectionWorkerData {
+  storeBuffer: SharedArrayBuffer;
+  countersBuffer: SharedArrayBuffer;
+  startedAt: number;
+  maxLine: number;
+  maxWorkers: number;
+}
+
+/** Main thread to worker: bytes from the client, or 'end' when no more will come. */
+export type ToWorker = Uint8Array | 'end';
+/** Worker to main thread: replies as a binary string, or 'close' to end the connection. */
+export type FromWorker = string | 'close';
+
+if (parentPort) serveRelayedConnection(parentPort, rawWorkerData as PerConnectionWorkerData);
+
+function serveRelayedConnection(port: NonNullable<typeof parentPort>, data: PerConnectionWorkerData): void {
+  const store = new SharedStore(data.storeBuffer);
+  const counters = new SharedCounters(data.countersBuffer);
+  const runtime: Runtime = {
+    store,
+    counters,
+    sleep: blockThread,
+    stats: statsFor({ model: 'per-connection', startedAt: data.startedAt, store, counters }, () => ({
+      workers: counters.get('workersLive'),
+      maxWorkers: data.maxWorkers,
+      workersStarted: counters.get('workersStarted'),
+      eventLoopUtilization: round3(counters.get('mainLoopUtilizationPpm') / 1e6),
+    })),
+  };
+  const session = new Session(
+    { write: (text) => port.postMessage(text satisfies FromWorker), end: () => port.postMessage('close' satisfies FromWorker) },
+    (line) => handleLine(line, runtime),
+    counters,
+    data.maxLine,
+  );
+  port.on('message', (message: ToWorker) => {
+    if (message === 'end') session.endInput();
+    else session.receive(Buffer.from(message.buffer, message.byteOffset, message.byteLength));
+  });
+}

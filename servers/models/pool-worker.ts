@@ -1,0 +1,23 @@
+// One thread of the pool model's piscina pool. It attaches to the shared store
+// and counters, then executes whatever parsed command the main thread sends.
+// Its tasks are synchronous: SLEEP blocks this thread, as a blocking call in a
+// thread pool does, and that is exactly the cost a pool is sized to absorb.
+
+import { workerData } from 'node:worker_threads';
+import type { Command } from '../protocol/commands.js';
+import { blockThread, handleCommand, Reply, Runtime } from '../protocol/execute.js';
+import { SharedStore } from '../store/store.js';
+import { SharedCounters } from '../stats.js';
+
+const runtime: Runtime = {
+  store: new SharedStore(workerData.storeBuffer),
+  counters: new SharedCounters(workerData.countersBuffer),
+  sleep: blockThread,
+  stats: () => {
+    throw new Error('STATS is answered by the main thread');
+  },
+};
+
+export default function execute(command: Command): Reply | Promise<Reply> {
+  return handleCommand(command, runtime);
+}

@@ -1,0 +1,105 @@
+// The pool model: an event loop in front, a fixed pool of worker threads
+// behind it.
+//
+// The main thread does what an event loop is good at: it accepts, reads,
+// frames and parses, and writes replies, for every connection at once. The
+// requests themselves run on one of `--workers` threads (piscina), so a
+// computation or a blocking wait occupies a worker, not the loop. This is the
+// shape of Apache's worker MPM, of Java's servlet containers, and of libuv's
+// own threadpool behind Node's file system calls.
+//
+// The pool's size is the whole story of its behaviour: W workers run W
+// requests at once, whatever they do. Eight SLEEP 200s on two workers take
+// four rounds. CPU work scales until W reaches the number of cores, then
+// stops. And every request pays a hand-off between threads, which a cheap
+// request (GET, PING) feels more than it gains: hence `--offload=heavy`, which
+// keeps cheap commands on the loop and sends only WORK and SLEEP to the pool,
+// as tokio's spawn_blocking or Node's own fs calls do.
+//
+// A bounded queue sits in front of the pool (`--queue`). When every worker is
+// busy and the queue is full, a request gets `ERR server busy` at once: a fast
+// "no" the client can act on, rather than memory and latency growing without
+// limit. Each connection has at most one request in the pool at a time,
+// because its requests must execute in order (protocol/session.ts).
+
+import { Piscina } from 'piscina';
+import type { ModelContext, ServerModel } from './model.js';
+import { statsFor } from './model.js';
+import { Command, CommandName, parseRequest } from '../protocol/commands.js';
+import { errorReply, handleCommand, Reply, Runtime, timerSleep } from '../protocol/execute.js';
+import { SocketSessions } from '../protocol/socket-session.js';
+import { eventLoopUtilization, round3 } from '../stats.js';
+
+/** Commands that need the main thread's view of the server, whatever the offload mode. */
+const ALWAYS_ON_MAIN_THREAD: ReadonlySet<CommandName> = new Set(['STATS', 'QUIT']);
+/** The commands worth a thread hand-off under `--offload=heavy`. */
+const HEAVY: ReadonlySet<CommandName> = new Set(['WORK', 'SLEEP']);
+
+export function createPoolModel(context: ModelContext): ServerModel {
+  const { config, counters } = context;
+  const pool = new Piscina({
+    filename: new URL('./pool-worker.js', import.meta.url).href,
+    // Both bounds set: a fixed pool. (minThreads alone defaults to half the CPUs.)
+    minThreads: config.workers,
+    maxThreads: config.workers,
+    maxQueue: config.queue,
+    // The default 'sync' mode: an idle worker sleeps in Atomics.wait for its next
+    // task, which hands off faster than a message event. Its own event loop is
+    // frozen between tasks, which suits us: pool tasks are synchronous.
+    atomics: 'sync',
+    workerData: { storeBuffer: context.store.buffer, countersBuffer: counters.buffer },
+  });
+
+  const mainRuntime: Runtime = {
+    store: context.store,
+    counters,
+    sleep: timerSleep,
+    stats: statsFor({ ...context, model: 'pool' }, () => ({
+      workers: pool.threads.length,
+      offload: config.offload,
+      queueDepth: pool.queueSize,
+      queueLimit: config.queue,
+      busyRejections: counters.get('busyRejections'),
+      poolUtilization: round3(pool.utilization),
+      eventLoopUtilization: eventLoopUtilization(),
+    })),
+  };
+  const sessions = new SocketSessions(counters, config.maxLine);
+
+  function runsOnMainThread(command: Command): boolean {
+    return ALWAYS_ON_MAIN_THREAD.has(command.name) || (config.offload === 'heavy' && !HEAVY.has(command.name));
+  }
+
+  function runInPool(command: Command): Promise<Reply> {
+    return pool.run(command).then(
+      (reply: string) => reply,
+      (error: Error) => {
+        if (error.message === 'Task queue is at limit') {
+          counters.add('busyRejections');
+          counters.add('errors');
+          return 'ERR server busy';
+        }
+        return errorReply(error, counters);
+      },
+    );
+  }
+
+  function handle(line: string): Reply | Promise<Reply> {
+    let command: Command;
+    try {
+      command = parseRequest(line);
+    } catch (error) {
+      return errorReply(error, counters);
+    }
+    return runsOnMainThread(command) ? handleCommand(command, mainRuntime) : runInPool(command);
+  }
+
+  return {
+    pauseOnConnect: false,
+    accept: (socket) => sessions.serve(socket, handle),
+    async shutdown() {
+      await sessions.drainAll();
+      await pool.destroy();
+    },
+  };
+}

@@ -1,0 +1,130 @@
+// Execution: what each command does, written once for all four models.
+//
+// The models differ in *where* and *when* a command runs (which thread, and
+// whether anything else may run meanwhile), never in *what* it does. So the
+// semantics live here, and a model hands in a Runtime that supplies the few
+// things that really differ between models:
+//
+//   - how to wait (`sleep`): a thread that may block calls Atomics.wait; an
+//     event loop must never block, so it returns a timer's promise instead;
+//   - what `STATS` reports beyond the common counters.
+//
+// `handleLine` is the whole request path, parse then execute, and turns every
+// refusal into an `ERR <message>` reply so the connection stays open.
+
+import { createHash } from 'node:crypto';
+import { Command, parseRequest, ProtocolError } from './commands.js';
+import { IncrementOverflowError, NotAnIntegerError, SharedStore, StoreFullError } from '../store/store.js';
+import type { SharedCounters } from '../stats.js';
+
+export interface Runtime {
+  store: SharedStore;
+  counters: SharedCounters;
+  /** Waits `ms` milliseconds: by blocking this thread, or by returning a promise. */
+  sleep(ms: number): void | Promise<void>;
+  /** The JSON object `STATS` answers with. */
+  stats(): Record<string, unknown>;
+}
+
+/** A reply after which the server closes the connection. */
+export interface ClosingReply {
+  line: string;
+  close: true;
+}
+
+export type Reply = string | ClosingReply;
+
+export const BYE: ClosingReply = { line: 'BYE', close: true };
+
+/** Parses and executes one request line; refusals become `ERR` replies. */
+export function handleLine(line: string, runtime: Runtime): Reply | Promise<Reply> {
+  let command: Command;
+  try {
+    command = parseRequest(line);
+  } catch (error) {
+    return errorReply(error, runtime.counters);
+  }
+  return handleCommand(command, runtime);
+}
+
+/** Executes a parsed command; refusals (store full, not an integer) become `ERR` replies. */
+export function handleCommand(command: Command, runtime: Runtime): Reply | Promise<Reply> {
+  try {
+    return executeCommand(command, runtime);
+  } catch (error) {
+    return errorReply(error, runtime.counters);
+  }
+}
+
+export function executeCommand(command: Command, runtime: Runtime): Reply | Promise<Reply> {
+  const { store } = runtime;
+  switch (command.name) {
+    case 'PING':
+      return 'PONG';
+    case 'ECHO':
+      return command.text;
+    case 'SET':
+      store.set(command.key, command.value);
+      return 'OK';
+    case 'GET': {
+      const value = store.get(command.key);
+      return value === undefined ? 'NIL' : `VALUE ${value}`;
+    }
+    case 'DEL':
+      return store.delete(command.key) ? 'OK' : 'NIL';
+    case 'INCR':
+      return `VALUE ${store.increment(command.key)}`;
+    case 'WORK':
+      return `VALUE ${hashChain(command.rounds)}`;
+    case 'SLEEP': {
+      const waited = runtime.sleep(command.ms);
+      return waited ? waited.then(() => 'OK') : 'OK';
+    }
+    case 'STATS':
+      return JSON.stringify(runtime.stats());
+    case 'QUIT':
+      return BYE;
+  }
+}
+
+/** Turns a refusal into its `ERR` reply and counts it. Unexpected failures say less. */
+export function errorReply(error: unknown, counters: SharedCounters): string {
+  counters.add('errors');
+  if (isRefusal(error)) return `ERR ${error.message}`;
+  console.error('internal error while executing a request:', error);
+  return 'ERR internal error';
+}
+
+function isRefusal(error: unknown): error is Error {
+  return (
+    error instanceof ProtocolError ||
+    error instanceof StoreFullError ||
+    error instanceof NotAnIntegerError ||
+    error instanceof IncrementOverflowError
+  );
+}
+
+const SEED = Buffer.from('lab', 'ascii');
+
+/**
+ * The CPU-bound work behind `WORK n`: SHA-256 applied n + 1 times, starting
+ * from the bytes "lab". Each round depends on the last, so it cannot be
+ * skipped or parallelised; the cost grows linearly with n.
+ */
+export function hashChain(rounds: number): string {
+  let digest = createHash('sha256').update(SEED).digest();
+  for (let i = 0; i < rounds; i++) digest = createHash('sha256').update(digest).digest();
+  return digest.toString('hex');
+}
+
+/** Blocks the calling thread for `ms` milliseconds: the honest "blocking I/O" stand-in. */
+export function blockThread(ms: number): void {
+  if (ms > 0) Atomics.wait(sleepCell, 0, 0, ms);
+}
+
+/** Waits `ms` milliseconds on a timer, leaving the event loop free meanwhile. */
+export function timerSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));

@@ -1,0 +1,98 @@
+// `npm run serve`: start one of the four server models from the command line.
+//
+// Prints one line once the socket is bound (`listening on HOST:PORT model=...`)
+// so that people, tests and the benchmark suite all know where to connect and
+// with which settings, and stops gracefully on SIGINT or SIGTERM.
+
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { DEFAULTS, describeSettings, MODELS, OFFLOAD_MODES, ServerConfig } from './config.js';
+import { startServer } from './server.js';
+
+const MODEL_SUMMARY = `Models:
+  blocking        one thread serves one connection at a time, to its end; everything blocks
+  per-connection  a dedicated worker thread for each connection; the main thread relays bytes
+  pool            an event loop does the I/O; a fixed piscina pool of worker threads runs requests
+  async           one event loop for every connection; SLEEP is a timer, WORK stalls the loop`;
+
+function parseArguments(argv: string[]): ServerConfig {
+  const args = yargs(argv)
+    .scriptName('npm run serve --')
+    .usage('$0 --model=<name> [options]\n\nStarts a Server Pattern Lab server.\n\n' + MODEL_SUMMARY)
+    .option('model', { choices: MODELS, demandOption: true, describe: 'which server model to run' })
+    .option('host', { type: 'string', default: DEFAULTS.host, describe: 'address to bind' })
+    .option('port', { type: 'number', default: DEFAULTS.port, describe: 'port to bind (0 picks a free one)' })
+    .option('max-connections', { type: 'number', default: DEFAULTS.maxConnections, describe: 'connections served at once' })
+    .option('max-line', { type: 'number', default: DEFAULTS.maxLine, describe: 'longest request line, in bytes' })
+    .option('store-mb', { type: 'number', default: DEFAULTS.storeMb, describe: 'size of the shared key-value store, in MiB' })
+    .option('workers', { type: 'number', default: DEFAULTS.workers, describe: 'pool: worker threads in the pool' })
+    .option('offload', { choices: OFFLOAD_MODES, default: DEFAULTS.offload, describe: 'pool: all commands, or only WORK and SLEEP' })
+    .option('queue', { type: 'number', default: DEFAULTS.queue, describe: 'pool: requests that may wait for a worker' })
+    .option('max-workers', { type: 'number', default: DEFAULTS.maxWorkers, describe: 'per-connection: live worker threads allowed' })
+    .option('shutdown-timeout', { type: 'number', default: DEFAULTS.shutdownTimeoutMs, describe: 'ms a graceful stop may take' })
+    .check((a) => {
+      requireInteger('port', a.port, 0, 65535);
+      requireInteger('max-connections', a['max-connections'], 1);
+      requireInteger('max-line', a['max-line'], 16);
+      requireInteger('workers', a.workers, 1, 1024);
+      requireInteger('queue', a.queue, 0);
+      requireInteger('max-workers', a['max-workers'], 1);
+      requireInteger('shutdown-timeout', a['shutdown-timeout'], 0);
+      if (!(a['store-mb'] > 0)) throw new Error('--store-mb must be a positive number of MiB');
+      return true;
+    })
+    .strict()
+    .help()
+    .version(false)
+    .fail((message, error) => {
+      console.error(`error: ${message ?? error?.message}`);
+      console.error('run with --help to see the models and options');
+      process.exit(2);
+    })
+    .parseSync();
+  return {
+    model: args.model,
+    host: args.host,
+    port: args.port,
+    maxConnections: args['max-connections'],
+    maxLine: args['max-line'],
+    storeMb: args['store-mb'],
+    workers: args.workers,
+    offload: args.offload,
+    queue: args.queue,
+    maxWorkers: args['max-workers'],
+    shutdownTimeoutMs: args['shutdown-timeout'],
+  };
+}
+
+function requireInteger(flag: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`--${flag} must be a whole number from ${min} to ${max}, got ${value}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const config = parseArguments(hideBin(process.argv));
+  const server = await startServer(config).catch((error: NodeJS.ErrnoException) => {
+    console.error(`error: cannot listen on ${config.host}:${config.port}: ${error.code ?? error.message}`);
+    process.exit(1);
+  });
+  console.log(`listening on ${server.host}:${server.port} model=${config.model} ${describeSettings(config)}`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`${signal}: finishing requests already read, then exiting`);
+    const deadline = setTimeout(() => {
+      console.error(`shutdown took longer than ${config.shutdownTimeoutMs} ms; exiting anyway`);
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    deadline.unref();
+    void server.stop().then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+void main();

@@ -1,0 +1,125 @@
+// Test support: run a real server process on a free port, and talk to it over
+// real TCP, the way a client would. The protocol suite uses nothing else, so
+// it tests the compiled program people run, not an in-process imitation.
+
+import { ChildProcess, spawn } from 'node:child_process';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { ModelName } from '../config.js';
+
+const SERVE = fileURLToPath(new URL('../../dist/servers/serve.js', import.meta.url));
+
+export interface ServerProcess {
+  port: number;
+  child: ChildProcess;
+  /** Everything the server printed, both streams. */
+  output(): string;
+  /** Sends SIGTERM and resolves with the exit code (or the signal name). */
+  stop(signal?: NodeJS.Signals): Promise<number | string>;
+}
+
+export function startServerProcess(model: ModelName, ...flags: string[]): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [SERVE, `--model=${model}`, '--port=0', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let printed = '';
+  child.stdout!.on('data', (chunk) => (printed += chunk));
+  child.stderr!.on('data', (chunk) => (printed += chunk));
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${printed}`)), 10_000);
+    const onData = () => {
+      const match = /listening on [^:]+:(\d+)/.exec(printed);
+      if (!match) return;
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      resolve({
+        port: Number(match[1]),
+        child,
+        output: () => printed,
+        stop: (signal = 'SIGTERM') => {
+          if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+          return exited;
+        },
+      });
+    };
+    child.stdout!.on('data', onData);
+    void exited.then((code) => reject(new Error(`server exited with ${code} before listening:\n${printed}`)));
+  });
+}
+
+/** A test client: send lines, read reply lines, see when the server closes. */
+export class LineClient {
+  private buffered = '';
+  private readonly lines: string[] = [];
+  private readonly waiters: ((line: string | null) => void)[] = [];
+  private ended = false;
+  readonly closed: Promise<void>;
+
+  private constructor(readonly socket: net.Socket) {
+    socket.setEncoding('latin1');
+    socket.on('data', (text: string) => this.take(text));
+    socket.on('error', () => {});
+    this.closed = new Promise((resolve) =>
+      socket.once('close', () => {
+        this.ended = true;
+        for (const waiter of this.waiters.splice(0)) waiter(null);
+        resolve();
+      }),
+    );
+  }
+
+  static connect(port: number, host = '127.0.0.1'): Promise<LineClient> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(port, host, () => resolve(new LineClient(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  /** Writes raw text (latin1), newline not added. */
+  write(text: string): void {
+    this.socket.write(text, 'latin1');
+  }
+
+  send(...requests: string[]): void {
+    this.write(requests.map((r) => `${r}\n`).join(''));
+  }
+
+  /** The next reply line, or null once the server has closed the connection. */
+  readLine(timeoutMs = 10_000): Promise<string | null> {
+    const line = this.lines.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    if (this.ended) return Promise.resolve(null);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('timed out waiting for a reply')), timeoutMs);
+      this.waiters.push((reply) => {
+        clearTimeout(timer);
+        resolve(reply);
+      });
+    });
+  }
+
+  async request(line: string): Promise<string | null> {
+    this.send(line);
+    return this.readLine();
+  }
+
+  async readLines(count: number): Promise<(string | null)[]> {
+    const replies = [];
+    for (let i = 0; i < count; i++) replies.push(await this.readLine());
+    return replies;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  private take(text: string): void {
+    this.buffered += text;
+    for (let newline = this.buffered.indexOf('\n'); newline !== -1; newline = this.buffered.indexOf('\n')) {
+      const line = this.buffered.slice(0, newline);
+      this.buffered = this.buffered.slice(newline + 1);
+      const waiter = this.waiters.shift();
+      if (waiter) waiter(line);
+      else this.lines.push(line);
+    }
+  }
+}
