@@ -72,5 +72,5 @@ function admit(socket: net.Socket, context: ModelContext, model: ServerModel): v
   counters.add('connectionsOpen');
   counters.add('connectionsTotal');
   socket.once('close', () => counters.add('connectionsOpen', -1));
-  model.accept(socket);
+  model.accept(socket, 'line');
 }

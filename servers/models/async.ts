@@ -14,7 +14,7 @@
 
 import type { ModelContext, ServerModel } from './model.js';
 import { statsFor } from './model.js';
-import { handleLine, Runtime, timerSleep } from '../protocol/execute.js';
+import { handleCommand, Runtime, timerSleep } from '../protocol/execute.js';
 import { SocketSessions } from '../protocol/socket-session.js';
 import { eventLoopUtilization } from '../stats.js';
 
@@ -25,11 +25,11 @@ export function createAsyncModel(context: ModelContext): ServerModel {
     sleep: timerSleep,
     stats: statsFor({ ...context, model: 'async' }, () => ({ threads: 1, eventLoopUtilization: eventLoopUtilization() })),
   };
-  const sessions = new SocketSessions(context.counters, context.config.maxLine);
+  const sessions = new SocketSessions(context.counters, context.config);
 
   return {
     pauseOnConnect: false,
-    accept: (socket) => sessions.serve(socket, (line) => handleLine(line, runtime)),
+    accept: (socket, protocol) => sessions.serve(socket, protocol, (command) => handleCommand(command, runtime)),
     shutdown: () => sessions.drainAll(),
   };
 }

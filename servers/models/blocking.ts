@@ -19,12 +19,13 @@
 import type { Socket } from 'node:net';
 import type { ModelContext, ServerModel } from './model.js';
 import { statsFor } from './model.js';
-import { blockThread, handleLine, Runtime } from '../protocol/execute.js';
+import { blockThread, handleCommand, Runtime } from '../protocol/execute.js';
+import type { CodecName } from '../protocol/codec.js';
 import { SocketSessions } from '../protocol/socket-session.js';
 import { eventLoopUtilization } from '../stats.js';
 
 export function createBlockingModel(context: ModelContext): ServerModel {
-  const waiting: Socket[] = [];
+  const waiting: { socket: Socket; protocol: CodecName }[] = [];
   let serving: Socket | undefined;
 
   const runtime: Runtime = {
@@ -37,24 +38,25 @@ export function createBlockingModel(context: ModelContext): ServerModel {
       eventLoopUtilization: eventLoopUtilization(),
     })),
   };
-  const sessions = new SocketSessions(context.counters, context.config.maxLine);
+  const sessions = new SocketSessions(context.counters, context.config);
 
   function serveNext(): void {
-    serving = waiting.shift();
-    if (serving === undefined) return;
-    sessions.serve(serving, (line) => handleLine(line, runtime), serveNext);
-    serving.resume();
+    const next = waiting.shift();
+    serving = next?.socket;
+    if (next === undefined) return;
+    sessions.serve(next.socket, next.protocol, (command) => handleCommand(command, runtime), serveNext);
+    next.socket.resume();
   }
 
   return {
     pauseOnConnect: true,
-    accept(socket) {
-      waiting.push(socket);
+    accept(socket, protocol) {
+      waiting.push({ socket, protocol });
       if (serving === undefined) serveNext();
     },
     async shutdown() {
       // Connections still waiting for their turn have had nothing read: close them.
-      for (const socket of waiting.splice(0)) socket.end();
+      for (const { socket } of waiting.splice(0)) socket.end();
       await sessions.drainAll();
     },
   };

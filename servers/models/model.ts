@@ -9,6 +9,7 @@
 
 import type { Socket } from 'node:net';
 import type { ServerConfig } from '../config.js';
+import type { CodecName } from '../protocol/codec.js';
 import type { SharedStore } from '../store/store.js';
 import { ModelDetails, SharedCounters, statsReport } from '../stats.js';
 
@@ -23,8 +24,8 @@ export interface ModelContext {
 export interface ServerModel {
   /** True for a model that wants new sockets left unread until it takes them. */
   readonly pauseOnConnect: boolean;
-  /** Takes an accepted connection and serves it until it closes. */
-  accept(socket: Socket): void;
+  /** Takes an accepted connection, speaking `protocol`, and serves it until it closes. */
+  accept(socket: Socket, protocol: CodecName): void;
   /** Stops reading new requests, answers those already read, and closes every connection. */
   shutdown(): Promise<void>;
 }

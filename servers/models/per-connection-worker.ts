@@ -7,7 +7,9 @@
 
 import { parentPort, workerData as rawWorkerData } from 'node:worker_threads';
 import { statsFor } from './model.js';
-import { blockThread, handleLine, Runtime } from '../protocol/execute.js';
+import { blockThread, handleCommand, Runtime } from '../protocol/execute.js';
+import type { CodecName } from '../protocol/codec.js';
+import { createCodec } from '../protocol/codecs.js';
 import { Session } from '../protocol/session.js';
 import { SharedStore } from '../store/store.js';
 import { round3, SharedCounters } from '../stats.js';
@@ -18,11 +20,13 @@ export interface PerConnectionWorkerData {
   startedAt: number;
   maxLine: number;
   maxWorkers: number;
+  protocol: CodecName;
 }
 
 /** Main thread to worker: bytes from the client, or 'end' when no more will come. */
 export type ToWorker = Uint8Array | 'end';
-/** Worker to main thread: replies as a binary string, or 'close' to end the connection. */
+/** Worker to main thread: replies as a binary string, or 'close' to end the connection.
+ *  (No reply is ever the bare word 'close': line replies end in a newline, HTTP ones open with a status line.) */
 export type FromWorker = string | 'close';
 
 if (parentPort) serveRelayedConnection(parentPort, rawWorkerData as PerConnectionWorkerData);
@@ -43,9 +47,9 @@ function serveRelayedConnection(port: NonNullable<typeof parentPort>, data: PerC
   };
   const session = new Session(
     { write: (text) => port.postMessage(text satisfies FromWorker), end: () => port.postMessage('close' satisfies FromWorker) },
-    (line) => handleLine(line, runtime),
+    (command) => handleCommand(command, runtime),
     counters,
-    data.maxLine,
+    createCodec(data.protocol, data),
   );
   port.on('message', (message: ToWorker) => {
     if (message === 'end') session.endInput();

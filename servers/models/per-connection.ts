@@ -22,12 +22,13 @@ import type { Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import type { ModelContext, ServerModel } from './model.js';
+import type { CodecName } from '../protocol/codec.js';
 import type { FromWorker, PerConnectionWorkerData, ToWorker } from './per-connection-worker.js';
 
 export function createPerConnectionModel(context: ModelContext): ServerModel {
   const { config, counters } = context;
   const relays = new Map<Socket, Worker>();
-  const workerData: PerConnectionWorkerData = {
+  const workerData: Omit<PerConnectionWorkerData, 'protocol'> = {
     storeBuffer: context.store.buffer,
     countersBuffer: counters.buffer,
     startedAt: context.startedAt,
@@ -36,8 +37,10 @@ export function createPerConnectionModel(context: ModelContext): ServerModel {
   };
   const stopPublishing = publishMainLoopUtilization(context);
 
-  function startWorker(socket: Socket): void {
-    const worker = new Worker(new URL('./per-connection-worker.js', import.meta.url), { workerData });
+  function startWorker(socket: Socket, protocol: CodecName): void {
+    const worker = new Worker(new URL('./per-connection-worker.js', import.meta.url), {
+      workerData: { ...workerData, protocol },
+    });
     counters.add('workersLive');
     counters.add('workersStarted');
     relays.set(socket, worker);
@@ -63,13 +66,13 @@ export function createPerConnectionModel(context: ModelContext): ServerModel {
 
   return {
     pauseOnConnect: false,
-    accept(socket) {
+    accept(socket, protocol) {
       if (counters.get('workersLive') >= config.maxWorkers) {
         counters.add('connectionsRejected');
         socket.end('ERR max workers\n');
         return;
       }
-      startWorker(socket);
+      startWorker(socket, protocol);
     },
     async shutdown() {
       stopPublishing();

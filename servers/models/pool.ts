@@ -25,7 +25,7 @@
 import { Piscina } from 'piscina';
 import type { ModelContext, ServerModel } from './model.js';
 import { statsFor } from './model.js';
-import { Command, CommandName, parseRequest } from '../protocol/commands.js';
+import type { Command, CommandName } from '../protocol/commands.js';
 import { errorReply, handleCommand, Reply, Runtime, timerSleep } from '../protocol/execute.js';
 import { SocketSessions } from '../protocol/socket-session.js';
 import { eventLoopUtilization, round3 } from '../stats.js';
@@ -64,7 +64,7 @@ export function createPoolModel(context: ModelContext): ServerModel {
       eventLoopUtilization: eventLoopUtilization(),
     })),
   };
-  const sessions = new SocketSessions(counters, config.maxLine);
+  const sessions = new SocketSessions(counters, config);
 
   function runsOnMainThread(command: Command): boolean {
     return ALWAYS_ON_MAIN_THREAD.has(command.name) || (config.offload === 'heavy' && !HEAVY.has(command.name));
@@ -84,19 +84,13 @@ export function createPoolModel(context: ModelContext): ServerModel {
     );
   }
 
-  function handle(line: string): Reply | Promise<Reply> {
-    let command: Command;
-    try {
-      command = parseRequest(line);
-    } catch (error) {
-      return errorReply(error, counters);
-    }
+  function handle(command: Command): Reply | Promise<Reply> {
     return runsOnMainThread(command) ? handleCommand(command, mainRuntime) : runInPool(command);
   }
 
   return {
     pauseOnConnect: false,
-    accept: (socket) => sessions.serve(socket, handle),
+    accept: (socket, protocol) => sessions.serve(socket, protocol, handle),
     async shutdown() {
       await sessions.drainAll();
       await pool.destroy();

@@ -9,11 +9,12 @@
 //     event loop must never block, so it returns a timer's promise instead;
 //   - what `STATS` reports beyond the common counters.
 //
-// `handleLine` is the whole request path, parse then execute, and turns every
-// refusal into an `ERR <message>` reply so the connection stays open.
+// `handleCommand` runs a parsed command and turns every refusal (a full store,
+// a value that is not an integer) into an `ERR <message>` reply, so the
+// connection stays open.
 
 import { createHash } from 'node:crypto';
-import { Command, parseRequest, ProtocolError } from './commands.js';
+import { Command, ProtocolError } from './commands.js';
 import { IncrementOverflowError, NotAnIntegerError, SharedStore, StoreFullError } from '../store/store.js';
 import type { SharedCounters } from '../stats.js';
 
@@ -35,17 +36,6 @@ export interface ClosingReply {
 export type Reply = string | ClosingReply;
 
 export const BYE: ClosingReply = { line: 'BYE', close: true };
-
-/** Parses and executes one request line; refusals become `ERR` replies. */
-export function handleLine(line: string, runtime: Runtime): Reply | Promise<Reply> {
-  let command: Command;
-  try {
-    command = parseRequest(line);
-  } catch (error) {
-    return errorReply(error, runtime.counters);
-  }
-  return handleCommand(command, runtime);
-}
 
 /** Executes a parsed command; refusals (store full, not an integer) become `ERR` replies. */
 export function handleCommand(command: Command, runtime: Runtime): Reply | Promise<Reply> {

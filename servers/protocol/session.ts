@@ -1,5 +1,5 @@
 // A session is one client's conversation with the server, independent of
-// which thread runs it and how bytes reach it.
+// which thread runs it, how bytes reach it, and which wire protocol it speaks.
 //
 // It owns the promises the protocol makes to a connection:
 //   - requests execute one at a time, in the order they were sent, even when
@@ -10,12 +10,13 @@
 //   - when the client stops sending (half-close) or the server shuts down,
 //     the requests already received are still answered before closing.
 //
-// Every model wires a Session between its transport and `handleLine`: the
+// Every model wires a Session between its transport and `handleCommand`: the
 // async, pool and blocking models to a socket on the main thread
 // (socket-session.ts), the per-connection model to messages inside a worker.
 // One implementation means the four models cannot drift apart in behaviour.
 
-import { Frame, LineFramer, LINE_TOO_LONG } from './framing.js';
+import type { Codec, Request } from './codec.js';
+import type { Command } from './commands.js';
 import type { Reply } from './execute.js';
 import type { SharedCounters } from '../stats.js';
 
@@ -27,11 +28,10 @@ export interface SessionOutput {
   end(): void;
 }
 
-export type LineHandler = (line: string) => Reply | Promise<Reply>;
+export type CommandHandler = (command: Command) => Reply | Promise<Reply>;
 
 export class Session {
-  private readonly framer: LineFramer;
-  private queue: Frame[] = [];
+  private queue: Request[] = [];
   private head = 0;
   private awaiting = false;
   private inputEnded = false;
@@ -40,19 +40,17 @@ export class Session {
 
   constructor(
     private readonly output: SessionOutput,
-    private readonly handle: LineHandler,
+    private readonly handle: CommandHandler,
     private readonly counters: SharedCounters,
-    maxLine: number,
-  ) {
-    this.framer = new LineFramer(maxLine);
-  }
+    private readonly codec: Codec,
+  ) {}
 
   /** Takes the next bytes from the client. */
   receive(chunk: Buffer): void {
     if (this.closed || this.inputEnded) return;
-    const frames = this.framer.push(chunk);
-    if (frames.length === 0) return;
-    for (const frame of frames) this.queue.push(frame);
+    const requests = this.codec.decode(chunk);
+    if (requests.length === 0) return;
+    for (const request of requests) this.queue.push(request);
     this.run();
   }
 
@@ -70,48 +68,45 @@ export class Session {
 
   /** Executes queued requests in order until one must be waited for. */
   private run(): void {
-    const replies: string[] = [];
+    const out: string[] = [];
     while (!this.closed && !this.awaiting && this.head < this.queue.length) {
-      const frame = this.queue[this.head++];
-      if (frame === LINE_TOO_LONG) {
-        this.counters.add('errors');
-        replies.push('ERR line too long');
-        this.closed = true;
-        break;
-      }
-      this.counters.add('requests');
-      const reply = this.handle(frame);
+      const request = this.queue[this.head++];
+      const reply = this.execute(request);
       if (reply instanceof Promise) {
         this.awaiting = true;
-        reply.then((settled) => this.resume(settled));
+        reply.then((settled) => this.resume(request, settled));
         break;
       }
-      this.collect(reply, replies);
+      this.answer(request, reply, out);
     }
-    this.dropAnsweredFrames();
-    this.flush(replies);
+    this.dropAnswered();
+    this.flush(out);
   }
 
-  private resume(reply: Reply): void {
+  private execute(request: Request): Reply | Promise<Reply> {
+    this.counters.add('requests');
+    if (request.kind === 'command') return this.handle(request.command);
+    this.counters.add('errors');
+    return `ERR ${request.message}`;
+  }
+
+  private resume(request: Request, reply: Reply): void {
     this.awaiting = false;
-    const replies: string[] = [];
-    this.collect(reply, replies);
-    this.flush(replies);
+    const out: string[] = [];
+    this.answer(request, reply, out);
+    this.flush(out);
     this.run();
   }
 
-  private collect(reply: Reply, replies: string[]): void {
-    if (typeof reply === 'string') {
-      replies.push(reply);
-    } else {
-      replies.push(reply.line);
-      this.closed = true;
-    }
+  private answer(request: Request, reply: Reply, out: string[]): void {
+    const encoded = this.codec.encode(request, reply);
+    out.push(encoded.text);
+    if (encoded.close) this.closed = true;
   }
 
   /** Writes the gathered replies in one go, then closes if the conversation is over. */
-  private flush(replies: string[]): void {
-    if (replies.length > 0) this.output.write(replies.join('\n') + '\n');
+  private flush(out: string[]): void {
+    if (out.length > 0) this.output.write(out.length === 1 ? out[0] : out.join(''));
     const drained = !this.awaiting && this.head >= this.queue.length;
     if (!this.finished && (this.closed || (this.inputEnded && drained))) {
       this.finished = true;
@@ -120,7 +115,7 @@ export class Session {
     }
   }
 
-  private dropAnsweredFrames(): void {
+  private dropAnswered(): void {
     if (this.head === this.queue.length) {
       this.queue = [];
       this.head = 0;

@@ -7,7 +7,9 @@
 // relays bytes to it instead (see models/per-connection.ts).
 
 import type { Socket } from 'node:net';
-import { LineHandler, Session } from './session.js';
+import { CommandHandler, Session } from './session.js';
+import type { CodecName } from './codec.js';
+import { CodecLimits, createCodec } from './codecs.js';
 import type { SharedCounters } from '../stats.js';
 
 export class SocketSessions {
@@ -16,16 +18,16 @@ export class SocketSessions {
 
   constructor(
     private readonly counters: SharedCounters,
-    private readonly maxLine: number,
+    private readonly limits: CodecLimits,
   ) {}
 
   /** Serves `socket` with `handle` until either side closes it. */
-  serve(socket: Socket, handle: LineHandler, onClose?: () => void): Session {
+  serve(socket: Socket, protocol: CodecName, handle: CommandHandler, onClose?: () => void): Session {
     const session = new Session(
       { write: (text) => socket.write(text, 'latin1'), end: () => socket.end() },
       handle,
       this.counters,
-      this.maxLine,
+      createCodec(protocol, this.limits),
     );
     this.live.set(socket, session);
     socket.on('data', (chunk: Buffer) => session.receive(chunk));
