@@ -13,9 +13,18 @@ export type OffloadMode = (typeof OFFLOAD_MODES)[number];
 export interface ServerConfig {
   model: ModelName;
   host: string;
-  port: number;
-  /** Longest request line accepted, in bytes (without its newline). */
+  /** Port of the line protocol; null when it is turned off. */
+  port: number | null;
+  /** Port of the HTTP/1.1 front; null when it is turned off (the default). */
+  httpPort: number | null;
+  /** Longest request line accepted, in bytes (without its newline); for HTTP, the longest body. */
   maxLine: number;
+  /** Unsent reply bytes one client may have before the server stops reading from it. */
+  maxOutput: number;
+  /** A connection with nothing to answer and nothing received for this long is closed. */
+  idleTimeoutMs: number;
+  /** Enables `DEBUG CRASH`, which makes the thread running it fail: for fault tests only. */
+  testHooks: boolean;
   /** Connections served at once; past it a newcomer gets `ERR max connections`. */
   maxConnections: number;
   /** Size of the shared store, in MiB. */
@@ -32,10 +41,16 @@ export interface ServerConfig {
   shutdownTimeoutMs: number;
 }
 
+export const DEFAULT_PORT = 7070;
+
 export const DEFAULTS: Omit<ServerConfig, 'model'> = {
   host: '127.0.0.1',
-  port: 7070,
+  port: DEFAULT_PORT,
+  httpPort: null,
   maxLine: 65536,
+  maxOutput: 4 * 1024 * 1024,
+  idleTimeoutMs: 300_000,
+  testHooks: false,
   maxConnections: 10_000,
   storeMb: 64,
   workers: availableParallelism(),
@@ -47,7 +62,10 @@ export const DEFAULTS: Omit<ServerConfig, 'model'> = {
 
 /** The settings worth printing on the `listening on` line for each model. */
 export function describeSettings(config: ServerConfig): string {
-  const common = `max-connections=${config.maxConnections} max-line=${config.maxLine} store-mb=${config.storeMb}`;
+  const common =
+    `max-connections=${config.maxConnections} max-line=${config.maxLine} max-output=${config.maxOutput} ` +
+    `idle-timeout=${config.idleTimeoutMs} store-mb=${config.storeMb}` +
+    (config.testHooks ? ' test-hooks=on' : '');
   switch (config.model) {
     case 'pool':
       return `workers=${config.workers} offload=${config.offload} queue=${config.queue} ${common}`;

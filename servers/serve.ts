@@ -6,8 +6,8 @@
 
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { DEFAULTS, describeSettings, MODELS, OFFLOAD_MODES, ServerConfig } from './config.js';
-import { startServer } from './server.js';
+import { DEFAULT_PORT, DEFAULTS, describeSettings, MODELS, OFFLOAD_MODES, ServerConfig } from './config.js';
+import { RunningServer, startServer } from './server.js';
 
 const MODEL_SUMMARY = `Models:
   blocking        one thread serves one connection at a time, to its end; everything blocks
@@ -21,9 +21,14 @@ function parseArguments(argv: string[]): ServerConfig {
     .usage('$0 --model=<name> [options]\n\nStarts a Server Pattern Lab server.\n\n' + MODEL_SUMMARY)
     .option('model', { choices: MODELS, demandOption: true, describe: 'which server model to run' })
     .option('host', { type: 'string', default: DEFAULTS.host, describe: 'address to bind' })
-    .option('port', { type: 'number', default: DEFAULTS.port, describe: 'port to bind (0 picks a free one)' })
+    .option('port', { type: 'number', default: DEFAULT_PORT, describe: 'port of the line protocol (0 picks a free one)' })
+    .option('line', { type: 'boolean', default: true, describe: 'serve the line protocol (--no-line turns it off)' })
+    .option('http-port', { type: 'number', describe: 'also serve HTTP/1.1 on this port (0 picks a free one)' })
     .option('max-connections', { type: 'number', default: DEFAULTS.maxConnections, describe: 'connections served at once' })
     .option('max-line', { type: 'number', default: DEFAULTS.maxLine, describe: 'longest request line, in bytes' })
+    .option('max-output', { type: 'number', default: DEFAULTS.maxOutput, describe: 'unsent reply bytes per client before reading from it pauses' })
+    .option('idle-timeout', { type: 'number', default: DEFAULTS.idleTimeoutMs, describe: 'ms of silence after which an idle connection is closed' })
+    .option('test-hooks', { type: 'boolean', default: false, hidden: true, describe: 'enable DEBUG CRASH (fault tests only)' })
     .option('store-mb', { type: 'number', default: DEFAULTS.storeMb, describe: 'size of the shared key-value store, in MiB' })
     .option('workers', { type: 'number', default: DEFAULTS.workers, describe: 'pool: worker threads in the pool' })
     .option('offload', { choices: OFFLOAD_MODES, default: DEFAULTS.offload, describe: 'pool: all commands, or only WORK and SLEEP' })
@@ -32,6 +37,10 @@ function parseArguments(argv: string[]): ServerConfig {
     .option('shutdown-timeout', { type: 'number', default: DEFAULTS.shutdownTimeoutMs, describe: 'ms a graceful stop may take' })
     .check((a) => {
       requireInteger('port', a.port, 0, 65535);
+      if (a['http-port'] !== undefined) requireInteger('http-port', a['http-port'], 0, 65535);
+      if (!a.line && a['http-port'] === undefined) throw new Error('--no-line needs --http-port: the server would have no way in');
+      requireInteger('max-output', a['max-output'], 1024);
+      requireInteger('idle-timeout', a['idle-timeout'], 1);
       requireInteger('max-connections', a['max-connections'], 1);
       requireInteger('max-line', a['max-line'], 16);
       requireInteger('workers', a.workers, 1, 1024);
@@ -53,7 +62,11 @@ function parseArguments(argv: string[]): ServerConfig {
   return {
     model: args.model,
     host: args.host,
-    port: args.port,
+    port: args.line ? args.port : null,
+    httpPort: args['http-port'] ?? null,
+    maxOutput: args['max-output'],
+    idleTimeoutMs: args['idle-timeout'],
+    testHooks: args['test-hooks'],
     maxConnections: args['max-connections'],
     maxLine: args['max-line'],
     storeMb: args['store-mb'],
@@ -65,6 +78,13 @@ function parseArguments(argv: string[]): ServerConfig {
   };
 }
 
+/** `127.0.0.1:7070`, `127.0.0.1:7070 http=127.0.0.1:7080`, or `http=127.0.0.1:7080`. */
+function listeningOn(server: RunningServer): string {
+  const line = server.line ? `${server.line.host}:${server.line.port}` : undefined;
+  const http = server.http ? `http=${server.http.host}:${server.http.port}` : undefined;
+  return [line, http].filter(Boolean).join(' ');
+}
+
 function requireInteger(flag: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new Error(`--${flag} must be a whole number from ${min} to ${max}, got ${value}`);
@@ -74,10 +94,10 @@ function requireInteger(flag: string, value: number, min: number, max = Number.M
 async function main(): Promise<void> {
   const config = parseArguments(hideBin(process.argv));
   const server = await startServer(config).catch((error: NodeJS.ErrnoException) => {
-    console.error(`error: cannot listen on ${config.host}:${config.port}: ${error.code ?? error.message}`);
+    console.error(`error: cannot listen on ${config.host}: ${error.code ?? error.message}`);
     process.exit(1);
   });
-  console.log(`listening on ${server.host}:${server.port} model=${config.model} ${describeSettings(config)}`);
+  console.log(`listening on ${listeningOn(server)} model=${config.model} ${describeSettings(config)}`);
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -1,14 +1,19 @@
-// The part of a server that every model shares: the listening socket, the
+// The part of a server that every model shares: the listening sockets, the
 // connection limit, the counters, and a graceful stop.
 //
 // A model only ever sees connections that were admitted. Admission is the
 // first line of defence against overload, so it is done here, once, before any
 // model spends a thread or a buffer on a connection: past `--max-connections`,
 // a newcomer is told `ERR max connections` and closed at once.
+//
+// A server may listen twice: the line protocol on `--port` and HTTP/1.1 on
+// `--http-port`. Both feed the same model; the port only decides the codec.
 
 import net from 'node:net';
 import type { ServerConfig } from './config.js';
 import type { ModelContext, ServerModel } from './models/model.js';
+import type { CodecName } from './protocol/codec.js';
+import { refusal } from './protocol/codecs.js';
 import { createAsyncModel } from './models/async.js';
 import { createBlockingModel } from './models/blocking.js';
 import { createPerConnectionModel } from './models/per-connection.js';
@@ -23,9 +28,16 @@ const MODEL_FACTORIES: Record<ServerConfig['model'], (context: ModelContext) => 
   async: createAsyncModel,
 };
 
-export interface RunningServer {
+export interface Endpoint {
   host: string;
   port: number;
+}
+
+export interface RunningServer {
+  /** Where the line protocol listens, unless it is turned off. */
+  line?: Endpoint;
+  /** Where the HTTP front listens, when it is on. */
+  http?: Endpoint;
   /** Stops accepting, lets every connection finish what was read, then resolves. */
   stop(): Promise<void>;
 }
@@ -38,39 +50,53 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     startedAt: Date.now(),
   };
   const model = MODEL_FACTORIES[config.model](context);
-  // allowHalfOpen: a client that shuts its sending side still gets every reply.
-  const listener = net.createServer({ allowHalfOpen: true, pauseOnConnect: model.pauseOnConnect });
-  listener.on('connection', (socket) => admit(socket, context, model));
-
-  await new Promise<void>((resolve, reject) => {
-    listener.once('error', reject);
-    listener.listen(config.port, config.host, () => resolve());
-  });
-  const address = listener.address() as net.AddressInfo;
-
-  return {
-    host: address.address,
-    port: address.port,
-    async stop() {
-      const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
-      await model.shutdown();
-      await closed;
-    },
+  const listeners: net.Server[] = [];
+  const listenOn = async (port: number, protocol: CodecName): Promise<Endpoint> => {
+    const listener = await listen(port, config.host, model.pauseOnConnect, (socket) => admit(socket, protocol, context, model));
+    listeners.push(listener);
+    const address = listener.address() as net.AddressInfo;
+    return { host: address.address, port: address.port };
   };
+  try {
+    const line = config.port === null ? undefined : await listenOn(config.port, 'line');
+    const http = config.httpPort === null ? undefined : await listenOn(config.httpPort, 'http');
+    return {
+      line,
+      http,
+      async stop() {
+        const closed = listeners.map((listener) => new Promise<void>((resolve) => listener.close(() => resolve())));
+        await model.shutdown();
+        await Promise.all(closed);
+      },
+    };
+  } catch (error) {
+    for (const listener of listeners) listener.close();
+    await model.shutdown();
+    throw error;
+  }
 }
 
-function admit(socket: net.Socket, context: ModelContext, model: ServerModel): void {
+function listen(port: number, host: string, pauseOnConnect: boolean, onConnection: (socket: net.Socket) => void): Promise<net.Server> {
+  // allowHalfOpen: a client that shuts its sending side still gets every reply.
+  const listener = net.createServer({ allowHalfOpen: true, pauseOnConnect }, onConnection);
+  return new Promise((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(port, host, () => resolve(listener));
+  });
+}
+
+function admit(socket: net.Socket, protocol: CodecName, context: ModelContext, model: ServerModel): void {
   const { counters, config } = context;
   // A reset or broken pipe from one client is that client's problem: never the server's.
   socket.on('error', () => {});
   socket.setNoDelay(true);
   if (counters.get('connectionsOpen') >= config.maxConnections) {
     counters.add('connectionsRejected');
-    socket.end('ERR max connections\n');
+    socket.end(refusal(protocol, 'max connections'));
     return;
   }
   counters.add('connectionsOpen');
   counters.add('connectionsTotal');
   socket.once('close', () => counters.add('connectionsOpen', -1));
-  model.accept(socket, 'line');
+  model.accept(socket, protocol);
 }

@@ -23,6 +23,7 @@ import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import type { ModelContext, ServerModel } from './model.js';
 import type { CodecName } from '../protocol/codec.js';
+import { refusal } from '../protocol/codecs.js';
 import type { FromWorker, PerConnectionWorkerData, ToWorker } from './per-connection-worker.js';
 
 export function createPerConnectionModel(context: ModelContext): ServerModel {
@@ -69,7 +70,7 @@ export function createPerConnectionModel(context: ModelContext): ServerModel {
     accept(socket, protocol) {
       if (counters.get('workersLive') >= config.maxWorkers) {
         counters.add('connectionsRejected');
-        socket.end('ERR max workers\n');
+        socket.end(refusal(protocol, 'max workers'));
         return;
       }
       startWorker(socket, protocol);

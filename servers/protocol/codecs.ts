@@ -10,6 +10,13 @@ export interface CodecLimits {
   maxLine: number;
 }
 
+/** What a connection is told when it is refused before any request (too many connections or workers). */
+export function refusal(name: CodecName, message: string): string {
+  if (name === 'line') return `ERR ${message}\n`;
+  const body = JSON.stringify({ error: message });
+  return `HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`;
+}
+
 export function createCodec(name: CodecName, limits: CodecLimits): Codec {
   switch (name) {
     case 'line':
