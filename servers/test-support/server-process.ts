@@ -89,11 +89,15 @@ export class LineClient {
     if (line !== undefined) return Promise.resolve(line);
     if (this.ended) return Promise.resolve(null);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('timed out waiting for a reply')), timeoutMs);
-      this.waiters.push((reply) => {
+      const waiter = (reply: string | null) => {
         clearTimeout(timer);
         resolve(reply);
-      });
+      };
+      const timer = setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        reject(new Error('timed out waiting for a reply'));
+      }, timeoutMs);
+      this.waiters.push(waiter);
     });
   }
 
