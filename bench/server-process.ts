@@ -1,0 +1,208 @@
+// One server under test, as its own operating-system process.
+//
+// Every measurement starts a fresh process: a server that has already served
+// another experiment carries a warm JIT, a grown heap and a filled store, and
+// that would flatter (or burden) whichever cell came next. A separate process
+// also lets the suite read the server's own CPU time, memory and thread count
+// from /proc, untangled from the load generator's.
+//
+// The server chooses its own port (`--port 0`) and says which in its first
+// line, so nothing here guesses at free ports. Stopping is polite first
+// (SIGTERM, which the servers treat as a graceful shutdown) and forceful after
+// a deadline, so a wedged server can never hold up the suite.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+
+export interface ServerCommand {
+  /** The program to run: `node`, or `taskset` when the server is pinned to a core. */
+  command: string;
+  args: string[];
+}
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface StopInfo extends ExitInfo {
+  /** True when SIGTERM was not enough and the process had to be killed. */
+  forced: boolean;
+  /** True when the process had already exited before it was asked to stop. */
+  exitedEarly: boolean;
+  stopMs: number;
+}
+
+export interface ServerHandle {
+  pid: number;
+  host: string;
+  port: number;
+  listeningLine: string;
+  startupMs: number;
+  hasExited(): boolean;
+  exitInfo(): ExitInfo | null;
+  /** The last few kilobytes the server wrote to stderr, for failure reports. */
+  stderrTail(): string;
+  stop(graceMs?: number): Promise<StopInfo>;
+}
+
+const TAIL_BYTES = 4096;
+const LISTENING = /listening on ([^\s:]+|\[[^\]]+\]):(\d+)/;
+
+/** The host and port from a `listening on host:port ...` line, or null if the line is not one. */
+export function parseListeningLine(line: string): { host: string; port: number } | null {
+  const m = LISTENING.exec(line);
+  if (!m) return null;
+  const port = Number(m[2]);
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) return null;
+  return { host: m[1].replace(/^\[|\]$/g, ''), port };
+}
+
+function keepTail(current: string, chunk: string): string {
+  const joined = current + chunk;
+  return joined.length > TAIL_BYTES ? joined.slice(joined.length - TAIL_BYTES) : joined;
+}
+
+/**
+ * Starts the server and resolves once it has printed its listening line.
+ * Rejects with the server's own words (its stderr) when it exits first or
+ * stays silent past the deadline; in both cases no process is left behind.
+ */
+export function startServer(cmd: ServerCommand, startupTimeoutMs = 10_000): Promise<ServerHandle> {
+  const started = Date.now();
+  const child = spawn(cmd.command, cmd.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  let stdoutBuffer = '';
+  let exit: ExitInfo | null = null;
+  const exited = new Promise<ExitInfo>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exit = { code, signal };
+      resolve(exit);
+    });
+  });
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => (stderr = keepTail(stderr, chunk)));
+  child.stdout!.setEncoding('utf8');
+
+  return new Promise<ServerHandle>((resolve, reject) => {
+    let settled = false;
+    const fail = (reason: string) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (exit === null) child.kill('SIGKILL');
+      const tail = stderr.trim();
+      reject(new Error(tail ? `${reason}; stderr: ${tail}` : reason));
+    };
+    const timer = setTimeout(
+      () => fail(`server printed no listening line within ${startupTimeoutMs} ms`),
+      startupTimeoutMs,
+    );
+    child.once('error', (err) => fail(`could not start ${cmd.command}: ${err.message}`));
+    exited.then((info) => fail(`server exited before listening (code ${info.code}, signal ${info.signal})`));
+    child.stdout!.on('data', (chunk: string) => {
+      if (settled) return; // later stdout is drained and dropped, so the pipe never fills
+      stdoutBuffer += chunk;
+      let newline: number;
+      while ((newline = stdoutBuffer.indexOf('\n')) >= 0) {
+        const line = stdoutBuffer.slice(0, newline).trim();
+        stdoutBuffer = stdoutBuffer.slice(newline + 1);
+        const address = parseListeningLine(line);
+        if (!address) continue;
+        settled = true;
+        clearTimeout(timer);
+        resolve(handleFor(child, address, line, Date.now() - started, exited, () => exit, () => stderr));
+        return;
+      }
+    });
+  });
+}
+
+function handleFor(
+  child: ChildProcess,
+  address: { host: string; port: number },
+  listeningLine: string,
+  startupMs: number,
+  exited: Promise<ExitInfo>,
+  exitInfo: () => ExitInfo | null,
+  stderrTail: () => string,
+): ServerHandle {
+  return {
+    pid: child.pid!,
+    host: address.host,
+    port: address.port,
+    listeningLine,
+    startupMs,
+    hasExited: () => exitInfo() !== null,
+    exitInfo,
+    stderrTail: () => stderrTail().trim(),
+    async stop(graceMs = 3000): Promise<StopInfo> {
+      const began = Date.now();
+      const early = exitInfo();
+      if (early) return { ...early, forced: false, exitedEarly: true, stopMs: 0 };
+      child.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      const graceful = await Promise.race([
+        exited.then(() => true),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs))),
+      ]);
+      clearTimeout(timer);
+      if (!graceful) child.kill('SIGKILL');
+      const info = await exited;
+      return { ...info, forced: !graceful, exitedEarly: false, stopMs: Date.now() - began };
+    },
+  };
+}
+
+/**
+ * Resolves once the server answers PING with PONG, retrying until the
+ * deadline. The connection is closed before returning, which matters for the
+ * blocking model: it serves one connection at a time and would otherwise keep
+ * serving this one instead of the load generator's.
+ */
+export async function waitForPong(host: string, port: number, timeoutMs = 5000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  const began = Date.now();
+  let lastError = 'no attempt made';
+  while (Date.now() < deadline) {
+    try {
+      await pingOnce(host, port, Math.max(100, deadline - Date.now()));
+      return Date.now() - began;
+    } catch (err) {
+      lastError = (err as Error).message;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`server did not answer PING with PONG within ${timeoutMs} ms (${lastError})`);
+}
+
+function pingOnce(host: string, port: number, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    let received = '';
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      socket.removeAllListeners('data');
+      if (err) {
+        socket.destroy();
+        reject(err);
+      } else {
+        socket.once('close', () => resolve());
+        socket.end();
+        // A server that never closes its side must not keep the suite waiting.
+        setTimeout(() => socket.destroy(), 500).unref();
+      }
+    };
+    const timer = setTimeout(() => done(new Error('no reply to PING')), timeoutMs);
+    socket.setEncoding('utf8');
+    socket.on('connect', () => socket.write('PING\n'));
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+      const newline = received.indexOf('\n');
+      if (newline < 0) return;
+      const reply = received.slice(0, newline).replace(/\r$/, '');
+      done(reply === 'PONG' ? undefined : new Error(`PING answered with ${JSON.stringify(reply)}`));
+    });
+    socket.on('error', (err) => done(err));
+  });
+}
