@@ -4,17 +4,20 @@
 // codec the main thread would.
 
 import type { Codec, CodecName } from './codec.js';
+import { HttpCodec, refusalResponse } from './http-codec.js';
 import { LineCodec } from './line-codec.js';
 
 export interface CodecLimits {
+  /** Longest request line; for HTTP, the largest request body. */
   maxLine: number;
+  /** HTTP only: the largest request head (request line and headers); 16 KiB when not given. */
+  maxHeaderBytes?: number;
 }
 
 /** What a connection is told when it is refused before any request (too many connections or workers). */
 export function refusal(name: CodecName, message: string): string {
   if (name === 'line') return `ERR ${message}\n`;
-  const body = JSON.stringify({ error: message });
-  return `HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`;
+  return refusalResponse(message);
 }
 
 export function createCodec(name: CodecName, limits: CodecLimits): Codec {
@@ -22,6 +25,6 @@ export function createCodec(name: CodecName, limits: CodecLimits): Codec {
     case 'line':
       return new LineCodec(limits.maxLine);
     case 'http':
-      throw new Error('the HTTP front is not available in this build');
+      return new HttpCodec({ maxBody: limits.maxLine, maxHeaderBytes: limits.maxHeaderBytes });
   }
 }
