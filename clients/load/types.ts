@@ -17,7 +17,7 @@ export interface LoadOptions {
   workload: Workload;
   /** TCP connections kept open (or, with `reconnect`, concurrent request slots). */
   connections: number;
-  /** Measured seconds, after the warmup. Ignored when `requests` is set. */
+  /** Measured seconds, after the warmup. With `requests` as well, whichever ends first ends the run. */
   durationSec?: number;
   /** Seconds of traffic before measuring starts; nothing sent then is counted. */
   warmupSec: number;
@@ -81,18 +81,41 @@ export interface LoadResult {
   options: LoadOptions;
   startedAt: string;
   measuredSec: number;
-  /** Measured requests that got a reply (correct or not) or failed. */
+  /**
+   * Measured requests that ended: answered right, answered wrong or with ERR, or
+   * lost (timeout, refused, reset). `errors.total` can exceed `requests - ok` by
+   * connections that broke with no request in flight.
+   */
   requests: number;
+  /** Measured requests answered correctly. Throughput, latency and fairness count these only. */
+  ok: number;
   bytesSent: number;
   bytesReceived: number;
+  /** Good replies per second; bytes per second in both directions. */
   throughput: { requestsPerSec: number; bytesPerSec: number };
+  /** Latency of good replies: from send (closed loop) or from the scheduled time (open loop). */
   latency: LatencySummary;
+  /** The full latency histogram, HDR compressed base64, so runs can be merged or re-analysed. */
+  latencyHistogram: string;
   errors: ErrorCounts;
-  /** Measured requests completed by each connection, so starvation shows. */
+  /** Good replies each connection got, so starvation shows. */
   perConnection: { min: number; max: number; jainFairness: number; counts: number[] };
+  /** Per second of the measured window (by completion time): good replies and their p99. */
   timeline: { second: number; requests: number; p99Us: number }[];
-  client: { cpuUserMs: number; cpuSystemMs: number; cpuPercent: number; threads: number };
-  openLoop?: { targetRate: number; achievedRate: number };
+  /**
+   * The generator's own cost over the measured window (whole process, all threads).
+   * `cpuPercent` is of one core: 100 per fully busy thread.
+   */
+  client: { cpuUserMs: number; cpuSystemMs: number; cpuPercent: number; threads: number; osThreads?: number };
+  openLoop?: {
+    targetRate: number;
+    /** Good replies per second, from the first good reply to the last. */
+    achievedRate: number;
+    /** Measured requests sent per second of schedule. */
+    sentRate: number;
+    /** The latest a request was sent after its scheduled time: large values mean the generator fell behind. */
+    maxSendLagMs: number;
+  };
 }
 
 /** Everything but the port has a sensible default; the port must always be chosen. */

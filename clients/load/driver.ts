@@ -1,0 +1,406 @@
+// The engine: keeps a set of connections busy and measures what comes back.
+//
+// One driver runs on one thread and owns some of the run's connections
+// ("slots"). It works in one of two ways:
+//
+// - Closed loop (the default): each connection keeps `pipeline` requests in
+//   flight and sends the next as soon as a reply comes. The server sets the
+//   pace. This is how most benchmarks work, and it has a blind spot: when the
+//   server stalls, the client stops sending too, so the stall costs one slow
+//   request per connection and the rest of the measurements never see it.
+//
+// - Open loop (`rate`): requests are due on a fixed schedule and are sent when
+//   due whether or not earlier ones were answered. Latency runs from the time a
+//   request was due, not from when it happened to be written, so a request
+//   that waited behind a stall is charged for the wait. This is the correction
+//   for "coordinated omission" that wrk2 made popular.
+//
+// Only requests due inside the measured window count; warmup traffic goes
+// through the same code and is thrown away. When the window closes the driver
+// stops sending and waits (at most the timeout) for the replies still owed, so
+// requests caught behind a stall at the very end are counted too.
+//
+// The latency histogram holds good replies only. Errors are counted by kind
+// beside it, never mixed in: a fast `ERR server busy` must not make an
+// overloaded server look quick.
+import { nowUs } from './clock.js';
+import { Channel, type ChannelEvents, type Pending } from './connection.js';
+import { dialectFor, type Dialect, type RawReply } from './dialect.js';
+import { createLatencyHistogram, recordLatency, type Histogram } from './histogram.js';
+import { KvSpace } from './kv.js';
+import type { ErrorKind, Outcome } from './ops.js';
+import type { LoadOptions } from './types.js';
+import { usesKeyspace, WorkloadGenerator } from './workloads.js';
+
+/** What all threads of one run share. */
+export interface SharedRunState {
+  runTag: string;
+  /** Per-key version counters (kv workloads). */
+  kvVersions?: SharedArrayBuffer;
+  /** One counter of measured requests handed out, for `requests` runs. */
+  tickets?: SharedArrayBuffer;
+}
+
+export interface DriverSetup {
+  options: LoadOptions;
+  threadIndex: number;
+  /** Global indexes of the connections this driver owns. */
+  slots: number[];
+  shared: SharedRunState;
+}
+
+/** The run's timetable, chosen by the main thread, in `nowUs` time. */
+export interface RunClock {
+  startUs: number;
+  measureStartUs: number;
+  /** End of the measured window; absent when the run ends by request count. */
+  endUs?: number;
+}
+
+export type ErrorTally = Record<ErrorKind, number>;
+
+export interface DriverReport {
+  latency: Histogram;
+  timelineCounts: number[];
+  timelineLatency: Histogram[];
+  requests: number;
+  ok: number;
+  errors: ErrorTally;
+  bytesSent: number;
+  bytesReceived: number;
+  /** Good replies per owned connection, parallel to `DriverSetup.slots`. */
+  slotCounts: number[];
+  measuredSent: number;
+  /** First and last good reply to a measured request (0 when none). */
+  firstCompletionUs: number;
+  lastCompletionUs: number;
+  lastScheduledUs: number;
+  maxSendLagUs: number;
+}
+
+export function emptyErrorTally(): ErrorTally {
+  return { errReply: 0, busy: 0, timeout: 0, refused: 0, reset: 0, wrongReply: 0 };
+}
+
+/**
+ * Node's timers count whole milliseconds and fire up to a millisecond or more
+ * late. Since open-loop latency runs from the scheduled time, that lateness
+ * would be charged to the server (about 0.6 ms at the median, measured here).
+ * So the open loop wakes this much early and then polls with setImmediate,
+ * which still serves replies between polls, until the request is due. The price
+ * is CPU: the generator spins for up to this long before each send, so at
+ * rates above about 1000 req/s per thread it keeps its thread busy; it reports
+ * its own CPU use so that this is never hidden.
+ */
+const TIMER_MARGIN_MS = 1.5;
+
+/** Pause before reconnecting after a failure, so a dead server is not hammered in a tight loop. */
+const RETRY_AFTER_REFUSED_MS = 50;
+const RETRY_AFTER_FAILURE_MS = 5;
+
+export class Driver {
+  private readonly options: LoadOptions;
+  private readonly dialect: Dialect;
+  private readonly generator: WorkloadGenerator;
+  private readonly openLoop: boolean;
+  private readonly depth: number;
+  private readonly timeoutUs: number;
+  private readonly tickets: Int32Array | undefined;
+
+  private clock!: RunClock;
+  private finishRun!: (report: DriverReport) => void;
+  private sending = false;
+  private finished = false;
+  private readonly channels: (Channel | undefined)[];
+  private readonly live = new Set<Channel>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private tickTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  private openLoopSent = 0;
+  private openLoopIntervalUs = 0;
+  private openLoopOffsetUs = 0;
+
+  private readonly report: DriverReport;
+
+  constructor(private readonly setup: DriverSetup) {
+    const { options, shared } = setup;
+    this.options = options;
+    this.dialect = dialectFor(options.dialect);
+    const kv = usesKeyspace(options) && shared.kvVersions
+      ? new KvSpace(options.keys, options.size, shared.runTag, shared.kvVersions)
+      : undefined;
+    this.generator = new WorkloadGenerator(options, kv, `${shared.runTag}${setup.threadIndex.toString(36)}`);
+    this.openLoop = options.rate !== undefined;
+    this.depth = options.reconnect ? 1 : options.pipeline;
+    this.timeoutUs = options.timeoutMs * 1000;
+    this.tickets = shared.tickets ? new Int32Array(shared.tickets) : undefined;
+    this.channels = setup.slots.map(() => undefined);
+    this.report = {
+      latency: createLatencyHistogram(3),
+      timelineCounts: [],
+      timelineLatency: [],
+      requests: 0,
+      ok: 0,
+      errors: emptyErrorTally(),
+      bytesSent: 0,
+      bytesReceived: 0,
+      slotCounts: setup.slots.map(() => 0),
+      measuredSent: 0,
+      firstCompletionUs: 0,
+      lastCompletionUs: 0,
+      lastScheduledUs: 0,
+      maxSendLagUs: 0,
+    };
+  }
+
+  /** Run to the timetable; resolves once the measured window closed and the stragglers are in. */
+  run(clock: RunClock): Promise<DriverReport> {
+    this.clock = clock;
+    return new Promise((resolve) => {
+      this.finishRun = resolve;
+      this.after((clock.startUs - nowUs()) / 1000, () => this.begin());
+    });
+  }
+
+  private begin(): void {
+    this.sending = true;
+    const sweepMs = Math.max(1, Math.min(50, this.options.timeoutMs / 4));
+    this.sweepTimer = setInterval(() => this.sweepTimeouts(), sweepMs);
+    if (this.clock.endUs !== undefined) this.after((this.clock.endUs - nowUs()) / 1000, () => this.stopSending());
+    if (this.openLoop) {
+      const totalRate = this.options.rate!;
+      const myRate = (totalRate * this.setup.slots.length) / this.options.connections;
+      this.openLoopIntervalUs = 1e6 / myRate;
+      // Threads start a global interval apart, so they do not all send at the same instants.
+      this.openLoopOffsetUs = (this.setup.threadIndex * 1e6) / totalRate;
+      this.tick();
+    } else {
+      this.setup.slots.forEach((_, local) => this.openClosedLoopSlot(local));
+    }
+  }
+
+  // ---- Closed loop -------------------------------------------------------
+
+  private openClosedLoopSlot(local: number): void {
+    if (!this.sending) return this.finishIfDrained();
+    const channel = this.connect(local);
+    this.channels[local] = channel;
+    this.topUp(local, channel);
+  }
+
+  /** Fill the connection's pipeline back up to its depth. */
+  private topUp(local: number, channel: Channel): void {
+    const now = nowUs();
+    while (channel.inFlight < this.depth && this.issue(local, channel, now)) {
+      // keep going
+    }
+    channel.flush();
+    if (channel.inFlight === 0) {
+      this.retire(local, channel);
+      this.finishIfDrained();
+    }
+  }
+
+  // ---- Open loop ---------------------------------------------------------
+
+  private tick(): void {
+    this.tickTimer = undefined;
+    const now = nowUs();
+    const touched = new Set<Channel>();
+    while (this.sending) {
+      const scheduledUs = this.scheduledTimeOf(this.openLoopSent);
+      if (scheduledUs > now) break;
+      const local = this.openLoopSent % this.setup.slots.length;
+      if (!this.admits(scheduledUs)) break;
+      const channel = this.options.reconnect ? this.connect(local) : (this.channels[local] ??= this.connect(local));
+      this.issue(local, channel, scheduledUs, true);
+      touched.add(channel);
+      this.openLoopSent++;
+      this.report.maxSendLagUs = Math.max(this.report.maxSendLagUs, now - scheduledUs);
+    }
+    for (const channel of touched) channel.flush();
+    if (!this.sending) return this.finishIfDrained();
+    const waitMs = (this.scheduledTimeOf(this.openLoopSent) - nowUs()) / 1000;
+    this.tickTimer = waitMs > TIMER_MARGIN_MS
+      ? setTimeout(() => this.tick(), waitMs - TIMER_MARGIN_MS)
+      : setImmediate(() => this.tick());
+  }
+
+  private scheduledTimeOf(index: number): number {
+    return this.clock.startUs + this.openLoopOffsetUs + index * this.openLoopIntervalUs;
+  }
+
+  // ---- Sending and receiving ---------------------------------------------
+
+  /** Whether a request due at `scheduledUs` may still be sent; closes the run when not. */
+  private admits(scheduledUs: number): boolean {
+    if (!this.sending) return false;
+    const { endUs, measureStartUs } = this.clock;
+    if (endUs !== undefined && scheduledUs >= endUs) {
+      this.stopSending();
+      return false;
+    }
+    if (scheduledUs >= measureStartUs && this.tickets && Atomics.add(this.tickets, 0, 1) >= this.options.requests!) {
+      this.stopSending();
+      return false;
+    }
+    return true;
+  }
+
+  /** Queue one request on `channel` (call `admits` first when `admitted`). */
+  private issue(local: number, channel: Channel, scheduledUs: number, admitted = false): boolean {
+    if (!admitted && !this.admits(scheduledUs)) return false;
+    const measured = scheduledUs >= this.clock.measureStartUs;
+    const bytes = channel.send({ op: this.generator.next(), scheduledUs, measured, slot: local });
+    if (measured) {
+      this.report.bytesSent += bytes;
+      this.report.measuredSent++;
+      this.report.lastScheduledUs = scheduledUs;
+    }
+    return true;
+  }
+
+  private connect(local: number): Channel {
+    const events: ChannelEvents = {
+      onReply: (channel, pending, reply, atUs) => this.onReply(local, channel, pending, reply, atUs),
+      onBytes: (bytes, atUs) => {
+        if (atUs >= this.clock.measureStartUs) this.report.bytesReceived += bytes;
+      },
+      onChunkDone: (channel) => this.onChunkDone(local, channel),
+      onFailure: (channel, lost, kind, atUs) => this.onFailure(local, channel, lost, kind, atUs),
+    };
+    const channel = new Channel(this.options.host, this.options.port, this.dialect, events);
+    this.live.add(channel);
+    return channel;
+  }
+
+  private onReply(local: number, channel: Channel, pending: Pending, reply: RawReply, atUs: number): void {
+    const outcome = this.judge(pending, reply);
+    if (outcome === 'refused') channel.markRefusedByServer();
+    this.record(pending, outcome, atUs);
+    if (this.options.reconnect && outcome !== 'refused') {
+      // One request per connection: this one is done with.
+      this.retire(local, channel);
+      if (this.openLoop) this.finishIfDrained();
+      else this.openClosedLoopSlot(local);
+    }
+  }
+
+  private onChunkDone(local: number, channel: Channel): void {
+    // After a refusal the server is about to close: sending more would only be refused again.
+    if (!this.openLoop && !this.options.reconnect && !channel.wasRefusedByServer) this.topUp(local, channel);
+    else this.finishIfDrained();
+  }
+
+  private onFailure(local: number, channel: Channel, lost: Pending[], kind: ErrorKind, atUs: number): void {
+    this.live.delete(channel);
+    if (this.channels[local] === channel) this.channels[local] = undefined;
+    for (const pending of lost) this.record(pending, kind, atUs);
+    // A connection that broke with nothing in flight is still an error worth seeing,
+    // unless it is the close that follows a refusal already counted.
+    if (lost.length === 0 && !channel.wasRefusedByServer && this.sending && atUs >= this.clock.measureStartUs) {
+      this.report.errors[kind]++;
+    }
+    if (this.sending && !this.openLoop) {
+      const retryMs = kind === 'refused' ? RETRY_AFTER_REFUSED_MS : RETRY_AFTER_FAILURE_MS;
+      this.after(retryMs, () => this.openClosedLoopSlot(local));
+    } else {
+      this.finishIfDrained();
+    }
+  }
+
+  private judge(pending: Pending, reply: RawReply): Outcome {
+    const decoded = this.dialect.decode(pending.op, reply);
+    if (!decoded.ok) return decoded.kind;
+    return this.generator.isRightAnswer(pending.op, decoded.value) ? 'ok' : 'wrongReply';
+  }
+
+  private record(pending: Pending, outcome: Outcome, atUs: number): void {
+    if (!pending.measured) return;
+    const report = this.report;
+    report.requests++;
+    if (atUs > report.lastCompletionUs) report.lastCompletionUs = atUs;
+    if (outcome !== 'ok') {
+      report.errors[outcome]++;
+      return;
+    }
+    report.ok++;
+    if (report.firstCompletionUs === 0) report.firstCompletionUs = atUs;
+    report.slotCounts[pending.slot]++;
+    const latencyUs = atUs - pending.scheduledUs;
+    recordLatency(report.latency, latencyUs);
+    const second = Math.max(0, Math.floor((atUs - this.clock.measureStartUs) / 1e6));
+    while (report.timelineCounts.length <= second) {
+      report.timelineCounts.push(0);
+      report.timelineLatency.push(createLatencyHistogram(2));
+    }
+    report.timelineCounts[second]++;
+    recordLatency(report.timelineLatency[second], latencyUs);
+  }
+
+  // ---- Timeouts, stopping, finishing -------------------------------------
+
+  /** Abandon any connection whose oldest request is overdue. */
+  private sweepTimeouts(): void {
+    const now = nowUs();
+    for (const channel of this.live) {
+      const oldest = channel.oldestScheduledUs();
+      if (oldest !== undefined && now - oldest > this.timeoutUs) channel.abandon('timeout');
+    }
+  }
+
+  private stopSending(): void {
+    if (!this.sending) return;
+    this.sending = false;
+    this.clearTick();
+    for (const [local, channel] of this.channels.entries()) {
+      if (channel && channel.inFlight === 0) this.retire(local, channel);
+    }
+    // Timeouts already bound the wait for stragglers; this is a last guard.
+    this.after(this.options.timeoutMs + 1000, () => this.finish());
+    this.finishIfDrained();
+  }
+
+  private retire(local: number, channel: Channel): void {
+    this.live.delete(channel);
+    if (this.channels[local] === channel) this.channels[local] = undefined;
+    channel.close();
+  }
+
+  private finishIfDrained(): void {
+    if (this.sending || this.finished) return;
+    for (const channel of this.live) if (channel.inFlight > 0) return;
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.sending = false;
+    this.clearTick();
+    clearInterval(this.sweepTimer);
+    for (const timer of this.timers) clearTimeout(timer);
+    for (const channel of [...this.live]) {
+      // Anything still owed a reply now is overdue by definition.
+      if (channel.inFlight > 0) channel.abandon('timeout');
+      else channel.close();
+    }
+    this.live.clear();
+    this.finishRun(this.report);
+  }
+
+  private clearTick(): void {
+    if (this.tickTimer === undefined) return;
+    clearTimeout(this.tickTimer as NodeJS.Timeout);
+    clearImmediate(this.tickTimer as NodeJS.Immediate);
+    this.tickTimer = undefined;
+  }
+
+  private after(ms: number, action: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      action();
+    }, Math.max(0, ms));
+    this.timers.add(timer);
+  }
+}
