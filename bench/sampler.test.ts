@@ -46,15 +46,18 @@ describe('summariseSamples', () => {
 
 describe.runIf(procAvailable())('ResourceSampler', () => {
   it("sees a busy child process's CPU time, memory and threads from outside it", async () => {
-    const child = spawn(process.execPath, ['-e', 'const end = Date.now() + 1500; while (Date.now() < end) {}']);
+    const spin = "process.stdout.write('spinning\\n'); const end = Date.now() + 2500; while (Date.now() < end) {}";
+    const child = spawn(process.execPath, ['-e', spin]);
     try {
+      await new Promise((resolve) => child.stdout.once('data', resolve));
       const sampler = new ResourceSampler(child.pid!, clockTicksPerSecond(), 100).start();
       await new Promise((r) => setTimeout(r, 1000));
       sampler.sampleNow();
       const end = sampler.now();
       const { samples, lifetimePeakRssBytes } = sampler.stop();
-      const s = summariseSamples(samples, { fromMs: 200, toMs: end }, lifetimePeakRssBytes)!;
-      expect(s.cpuPercent).toBeGreaterThan(30); // a spinning loop; generous for a shared two-core machine
+      const s = summariseSamples(samples, { fromMs: 0, toMs: end }, lifetimePeakRssBytes)!;
+      // A spinning loop would show about 100 %; other tests share the two cores, so the bounds are generous.
+      expect(s.cpuPercent).toBeGreaterThan(10);
       expect(s.cpuPercent).toBeLessThan(150);
       expect(s.peakRssBytes).toBeGreaterThan(1 << 20);
       expect(s.maxThreads).toBeGreaterThanOrEqual(1);

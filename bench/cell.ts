@@ -1,0 +1,275 @@
+// One cell of the matrix: a model, a workload, a number of connections.
+//
+// Each repeat of a cell is a complete experiment on its own: start the model
+// fresh, wait until it answers PING, drive it with the load generator (which
+// warms up before it starts counting), watch the server's resources while it
+// runs, and stop it. Repeats are summarised by their median and spread.
+//
+// Nothing that goes wrong is dropped. A server that will not start, a run that
+// outlives its deadline, a server that dies under load: each is recorded as a
+// failed repeat with the reason, and a cell whose repeats all failed is a
+// failed cell. What the load generator saw (timeouts, refused connections,
+// connections that never got a turn) is not a failure but a finding, and is
+// written down as a note beside the numbers.
+
+import { runLoad, defaultLoadOptions, type LoadOptions, type LoadResult } from '../clients/load/index.js';
+import type { CellSpec } from './matrix.js';
+import { pinnedCommand, type Placement } from './pin.js';
+import type { CellRecord, CellSummary, RepeatRecord, RunSettings } from './results.js';
+import { allowedCpus, ResourceSampler, summariseSamples } from './sampler.js';
+import { startServer, waitForPong, type ServerHandle } from './server-process.js';
+import { medianIndex, spread } from './stats.js';
+
+export interface CellRunContext {
+  /** The compiled server entry point, `dist/servers/serve.js`. */
+  serverScript: string;
+  placement: Placement;
+  settings: RunSettings;
+  clkTck: number;
+  /** True once the suite has been interrupted; remaining repeats are recorded, not run. */
+  interrupted(): boolean;
+  onRepeatStart?(spec: CellSpec, repeatIndex: number): void;
+  onRepeatEnd?(spec: CellSpec, repeat: RepeatRecord): void;
+}
+
+/** Extra seconds a run may take beyond warmup, measurement and one request timeout before it is abandoned. */
+const RUN_DEADLINE_SLACK_SEC = 15;
+
+export function serverFlags(spec: CellSpec): string[] {
+  return [`--model=${spec.model}`, '--host', '127.0.0.1', '--port', '0', ...spec.serverArgs];
+}
+
+export function loadOptionsFor(
+  spec: CellSpec,
+  host: string,
+  port: number,
+  targetRate: number | null,
+  settings: RunSettings,
+): LoadOptions {
+  const w = settings.workloadParameters;
+  return {
+    ...defaultLoadOptions,
+    host,
+    port,
+    workload: spec.workload,
+    connections: spec.connections,
+    durationSec: settings.durationSec,
+    warmupSec: settings.warmupSec,
+    pipeline: 1,
+    reconnect: spec.variant.kind === 'reconnect',
+    ...(targetRate !== null ? { rate: targetRate } : {}),
+    size: w.size,
+    readRatio: w.readRatio,
+    keys: w.keys,
+    keyDistribution: w.keyDistribution === 'zipfian' ? 'zipfian' : 'uniform',
+    work: w.work,
+    sleepMs: w.sleepMs,
+    threads: settings.clientThreads,
+    dialect: 'lab',
+    timeoutMs: settings.timeoutMs,
+  };
+}
+
+/** Rejects with a clear reason if the promise has not settled in time; the loser is left to finish quietly. */
+export function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${Math.round(ms / 1000)} s`)), ms);
+  });
+  work.catch(() => {}); // a late rejection after the deadline has nothing left to tell
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** What the load generator saw that a reader should not have to dig for. */
+export function notesFromLoad(spec: CellSpec, load: LoadResult, timeoutMs: number): string[] {
+  const notes: string[] = [];
+  const idle = load.perConnection.counts.filter((n) => n === 0).length;
+  if (idle > 0) {
+    const why =
+      spec.model === 'blocking'
+        ? ' (the blocking model serves one connection at a time; the others wait in the listen backlog)'
+        : '';
+    notes.push(`${idle} of ${spec.connections} connections completed no measured request${why}`);
+  }
+  const e = load.errors;
+  if (e.timeout > 0) notes.push(`${e.timeout} requests got no reply within ${timeoutMs} ms`);
+  if (e.busy > 0) notes.push(`${e.busy} requests were shed with ERR server busy`);
+  if (e.refused > 0) notes.push(`${e.refused} connections were refused`);
+  if (e.reset > 0) notes.push(`${e.reset} requests were lost to reset or closed connections`);
+  if (e.wrongReply > 0) notes.push(`${e.wrongReply} replies were wrong`);
+  if (e.errReply > 0) notes.push(`${e.errReply} requests were answered with ERR`);
+  const open = load.openLoop;
+  if (open && open.achievedRate < 0.95 * open.targetRate) {
+    notes.push(`achieved ${Math.round(open.achievedRate)} of the ${Math.round(open.targetRate)} req/s asked for`);
+  }
+  // A generator that falls behind its own schedule under-reports queueing; say so where it happened.
+  if (open && open.maxSendLagMs > 10) {
+    notes.push(`the generator sent up to ${open.maxSendLagMs.toFixed(1)} ms behind schedule`);
+  }
+  return notes;
+}
+
+function emptyRepeat(index: number): RepeatRecord {
+  return {
+    index,
+    status: 'failed',
+    startedAt: new Date().toISOString(),
+    wallSec: 0,
+    server: {
+      pid: null,
+      port: null,
+      listeningLine: null,
+      startupMs: null,
+      pongMs: null,
+      cpusAllowed: null,
+      stop: null,
+    },
+    loadOptions: null,
+    load: null,
+    resources: null,
+    samples: [],
+    notes: [],
+  };
+}
+
+async function runRepeat(
+  spec: CellSpec,
+  index: number,
+  targetRate: number | null,
+  ctx: CellRunContext,
+): Promise<RepeatRecord> {
+  const began = performance.now();
+  const record = emptyRepeat(index);
+  const s = ctx.settings;
+  let server: ServerHandle | undefined;
+  let sampler: ResourceSampler | undefined;
+  try {
+    const { command, args } = pinnedCommand(ctx.placement, process.execPath, [ctx.serverScript, ...serverFlags(spec)]);
+    server = await startServer({ command, args });
+    Object.assign(record.server, {
+      pid: server.pid,
+      port: server.port,
+      listeningLine: server.listeningLine,
+      startupMs: server.startupMs,
+    });
+    record.server.pongMs = await waitForPong(server.host, server.port);
+    record.server.cpusAllowed = allowedCpus(server.pid);
+    sampler = new ResourceSampler(server.pid, ctx.clkTck, s.sampleIntervalMs).start();
+
+    const options = loadOptionsFor(spec, server.host, server.port, targetRate, s);
+    record.loadOptions = options;
+    const deadlineMs = (s.warmupSec + s.durationSec + s.timeoutMs / 1000 + RUN_DEADLINE_SLACK_SEC) * 1000;
+    const load = await withDeadline(runLoad(options), deadlineMs, 'the load run');
+    sampler.sampleNow();
+    const endMs = sampler.now();
+    const { samples, lifetimePeakRssBytes } = sampler.stop();
+    sampler = undefined;
+    record.load = load;
+    record.samples = samples;
+    record.resources = summariseSamples(samples, { fromMs: endMs - load.measuredSec * 1000, toMs: endMs }, lifetimePeakRssBytes);
+    record.notes.push(...notesFromLoad(spec, load, s.timeoutMs));
+    if (record.resources === null) record.notes.push('too few resource samples inside the measured window to summarise');
+    if (server.hasExited()) {
+      const info = server.exitInfo();
+      throw new Error(`the server exited during the run (code ${info?.code}, signal ${info?.signal})`);
+    }
+    record.status = 'ok';
+  } catch (err) {
+    record.status = 'failed';
+    record.failure = (err as Error).message;
+  } finally {
+    if (sampler) record.samples = sampler.stop().samples;
+    if (server) {
+      record.server.stop = await server.stop();
+      if (record.server.stop.forced) record.notes.push('the server ignored SIGTERM and was killed');
+      if (record.status === 'failed' && server.stderrTail()) record.server.stderrTail = server.stderrTail();
+    }
+    record.wallSec = Math.round((performance.now() - began) / 10) / 100;
+  }
+  return record;
+}
+
+/** The median and spread of each key figure over the repeats that produced a load result. */
+export function summariseRepeats(repeats: readonly RepeatRecord[]): {
+  summary: CellSummary | null;
+  medianRepeat: number | null;
+} {
+  const measured = repeats.filter((r) => r.status === 'ok' && r.load !== null);
+  if (measured.length === 0) return { summary: null, medianRepeat: null };
+  const loads = measured.map((r) => r.load!);
+  const of = (pick: (l: LoadResult) => number) => spread(loads.map(pick));
+  const ofResources = (pick: (r: NonNullable<RepeatRecord['resources']>) => number) =>
+    spread(measured.flatMap((r) => (r.resources ? [pick(r.resources)] : [])));
+  const rps = loads.map((l) => l.throughput.requestsPerSec);
+  return {
+    medianRepeat: measured[medianIndex(rps)].index,
+    summary: {
+      requestsPerSec: spread(rps),
+      p50Us: of((l) => l.latency.p50Us),
+      p90Us: of((l) => l.latency.p90Us),
+      p99Us: of((l) => l.latency.p99Us),
+      p999Us: of((l) => l.latency.p999Us),
+      maxUs: of((l) => l.latency.maxUs),
+      meanUs: of((l) => l.latency.meanUs),
+      errors: of((l) => l.errors.total),
+      timeouts: of((l) => l.errors.timeout),
+      jainFairness: of((l) => l.perConnection.jainFairness),
+      clientCpuPercent: of((l) => l.client.cpuPercent),
+      serverCpuPercent: ofResources((r) => r.cpuPercent),
+      serverPeakRssBytes: ofResources((r) => r.peakRssBytes),
+      serverMeanRssBytes: ofResources((r) => r.meanRssBytes),
+      serverMaxThreads: ofResources((r) => r.maxThreads),
+      achievedRate: spread(loads.flatMap((l) => (l.openLoop ? [l.openLoop.achievedRate] : []))),
+    },
+  };
+}
+
+function cellRecord(spec: CellSpec, targetRate: number | null, repeats: RepeatRecord[], notes: string[]): CellRecord {
+  const { summary, medianRepeat } = summariseRepeats(repeats);
+  const ok = repeats.filter((r) => r.status === 'ok').length;
+  const status = ok === repeats.length && ok > 0 ? 'ok' : ok > 0 ? 'partial' : 'failed';
+  const reasons = [...new Set(repeats.flatMap((r) => (r.failure ? [r.failure] : [])))];
+  return {
+    id: spec.id,
+    model: spec.model,
+    workload: spec.workload,
+    connections: spec.connections,
+    variant: spec.variant,
+    series: spec.series,
+    group: spec.group,
+    serverFlags: serverFlags(spec),
+    targetRate,
+    status,
+    ...(reasons.length > 0 ? { failure: reasons.join('; ') } : {}),
+    medianRepeat,
+    summary,
+    repeats,
+    notes,
+  };
+}
+
+/** A cell that could not run at all, recorded with the reason instead of being left out. */
+export function unrunCell(spec: CellSpec, repeat: number, reason: string, targetRate: number | null = null): CellRecord {
+  const repeats = Array.from({ length: repeat }, (_, i) => ({ ...emptyRepeat(i), failure: reason }));
+  return cellRecord(spec, targetRate, repeats, []);
+}
+
+export async function runCell(
+  spec: CellSpec,
+  targetRate: number | null,
+  ctx: CellRunContext,
+  notes: string[] = [],
+): Promise<CellRecord> {
+  const repeats: RepeatRecord[] = [];
+  for (let i = 0; i < ctx.settings.repeat; i++) {
+    if (ctx.interrupted()) {
+      repeats.push({ ...emptyRepeat(i), failure: 'interrupted before this repeat ran' });
+      continue;
+    }
+    ctx.onRepeatStart?.(spec, i);
+    const repeat = await runRepeat(spec, i, targetRate, ctx);
+    repeats.push(repeat);
+    ctx.onRepeatEnd?.(spec, repeat);
+  }
+  return cellRecord(spec, targetRate, repeats, notes);
+}

@@ -1,0 +1,71 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadImage } from '@napi-rs/canvas';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CHART_HEIGHT, CHART_WIDTH, renderCharts } from './charts.js';
+import { FULL_SELECTION } from './matrix.js';
+import { pngSize } from './test-support/png.js';
+import { schemaErrors } from './test-support/schema.js';
+import { syntheticResults } from './test-support/synthetic-results.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-charts-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('renderCharts', () => {
+  const results = syntheticResults(FULL_SELECTION);
+  const charts = renderCharts(results, dir);
+
+  it('draws throughput, latency and distribution charts for every workload group, plus CPU, memory, fairness and open loop', () => {
+    const files = charts.map((c) => c.file);
+    for (const group of ['echo', 'kv', 'cpu', 'sleep', 'echo-reconnect']) {
+      expect(files).toContain(`throughput-${group}.png`);
+      expect(files).toContain(`latency-${group}.png`);
+      expect(files).toContain(`distribution-${group}-c64.png`);
+    }
+    expect(files).toEqual(expect.arrayContaining(['server-cpu.png', 'server-memory.png', 'fairness.png', 'open-loop.png']));
+    expect(readdirSync(dir).sort()).toEqual([...files].sort());
+  });
+
+  it('writes every chart as a decodable PNG of the fixed size', async () => {
+    for (const chart of charts) {
+      const file = path.join(dir, chart.file);
+      expect(pngSize(file)).toEqual({ width: CHART_WIDTH, height: CHART_HEIGHT });
+      const image = await loadImage(file);
+      expect([image.width, image.height]).toEqual([CHART_WIDTH, CHART_HEIGHT]);
+    }
+  });
+
+  it("states the machine's core count in every title", () => {
+    for (const chart of charts) expect(chart.title).toContain('2 cores');
+  });
+
+  it('still draws when a cell failed, leaving its point out', () => {
+    expect(results.cells.some((c) => c.status === 'failed')).toBe(true);
+    expect(charts.length).toBeGreaterThan(10);
+  });
+});
+
+describe('results schema', () => {
+  it('accepts a complete, well-formed results file', () => {
+    expect(schemaErrors(syntheticResults(FULL_SELECTION, 2))).toEqual([]);
+  });
+
+  it('rejects a failed cell that does not say why it failed', () => {
+    const results = syntheticResults(FULL_SELECTION, 1);
+    const failed = results.cells.find((c) => c.status === 'failed')!;
+    delete failed.failure;
+    expect(schemaErrors(results).join('\n')).toMatch(/failure/);
+  });
+
+  it('rejects fields it does not know, so the schema cannot drift silently from the writer', () => {
+    const results = { ...syntheticResults(FULL_SELECTION, 1), surprise: true };
+    expect(schemaErrors(results).join('\n')).toMatch(/additional/);
+  });
+
+  it('accepts a calibration that was skipped only when it gives a reason', () => {
+    const results = syntheticResults(FULL_SELECTION, 1);
+    results.calibration = { skipped: true, reason: '' };
+    expect(schemaErrors(results)).not.toEqual([]);
+  });
+});

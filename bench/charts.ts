@@ -1,0 +1,363 @@
+// Drawing the results: PNG charts rendered with chart.js.
+//
+// Charts are drawn from results.json alone, never from anything the run kept in
+// memory, so the pictures cannot show something the record does not hold.
+// Each chart plots medians; throughput charts also shade the band between the
+// smallest and largest repeat, so a reader can see where the spread is wide.
+// A failed cell has no point: the gap is the honest picture, and the subtitle
+// counts what is missing.
+//
+// Every title names the core count, because on two cores the lesson is not the
+// same as on sixty-four.
+
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ChartConfiguration, ChartDataset } from 'chart.js';
+import { ChartJSNodeCanvas } from 'chartjs-node-canvas';
+import { MODELS } from './matrix.js';
+import type { CellRecord, ChartRecord, RunResults } from './results.js';
+
+export const CHART_WIDTH = 900;
+export const CHART_HEIGHT = 500;
+
+/** The connection count whose latency distribution is drawn, when the run has it. */
+export const DISTRIBUTION_CONNECTIONS = 64;
+
+const SERIES_COLOURS: Record<string, string> = {
+  blocking: '#d62728',
+  'per-connection': '#ff7f0e',
+  pool: '#1f77b4',
+  async: '#2ca02c',
+  'pool offload=heavy': '#9467bd',
+};
+const SPARE_COLOURS = ['#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+
+function colourFor(series: string, index: number): string {
+  return SERIES_COLOURS[series] ?? SPARE_COLOURS[index % SPARE_COLOURS.length];
+}
+
+function translucent(hex: string, alpha: number): string {
+  const n = parseInt(hex.slice(1), 16);
+  return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
+}
+
+/** Series in a stable order: the four models first, in the order the docs introduce them, then variants. */
+function orderedSeries(cells: readonly CellRecord[]): string[] {
+  const names = [...new Set(cells.map((c) => c.series))];
+  const rank = (s: string) => {
+    const model = MODELS.findIndex((m) => s === m);
+    return model >= 0 ? model : MODELS.length + names.indexOf(s);
+  };
+  return names.sort((a, b) => rank(a) - rank(b));
+}
+
+function slug(text: string): string {
+  return text.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase();
+}
+
+function nearest(values: readonly number[], target: number): number {
+  return values.reduce((best, v) => (Math.abs(Math.log(v / target)) < Math.abs(Math.log(best / target)) ? v : best));
+}
+
+const ms = (us: number) => us / 1000;
+
+interface ChartContext {
+  results: RunResults;
+  machineNote: string;
+}
+
+function title(text: string, ctx: ChartContext): string {
+  return `${text} (${ctx.machineNote})`;
+}
+
+function subtitle(ctx: ChartContext, cells: readonly CellRecord[], extra = ''): string {
+  const missing = cells.filter((c) => c.summary === null).length;
+  const parts = [
+    ctx.results.machine.cpuModel,
+    `median of ${ctx.results.settings.repeat} repeat${ctx.results.settings.repeat === 1 ? '' : 's'}`,
+    `run ${ctx.results.runId}`,
+  ];
+  if (extra) parts.push(extra);
+  if (missing > 0) parts.push(`${missing} failed cell${missing === 1 ? '' : 's'} not drawn`);
+  return parts.join(' · ');
+}
+
+function baseOptions(titleText: string, subtitleText: string) {
+  return {
+    responsive: false,
+    animation: false as const,
+    plugins: {
+      title: { display: true, text: titleText, font: { size: 16 } },
+      subtitle: { display: true, text: subtitleText, padding: { bottom: 8 } },
+      legend: {
+        position: 'right' as const,
+        labels: { filter: (item: { text: string }) => !item.text.startsWith('spread') },
+      },
+    },
+  };
+}
+
+/** A logarithmic connections axis with a tick at exactly each measured count. */
+function connectionsAxis(connections: readonly number[]) {
+  return {
+    type: 'logarithmic' as const,
+    title: { display: true, text: 'connections (log scale)' },
+    afterBuildTicks: (axis: { ticks: { value: number }[] }) => {
+      axis.ticks = connections.map((value) => ({ value }));
+    },
+    ticks: { callback: (value: number | string) => String(value) },
+  };
+}
+
+/** A logarithmic latency axis labelled only at 1, 2 and 5 times a power of ten, so it stays legible. */
+function latencyAxis(text: string) {
+  return {
+    type: 'logarithmic' as const,
+    title: { display: true, text },
+    ticks: {
+      callback: (value: number | string) => {
+        const v = Number(value);
+        const mantissa = v / 10 ** Math.floor(Math.log10(v));
+        if (![1, 2, 5].some((m) => Math.abs(mantissa - m) < 1e-6)) return '';
+        return v >= 1 ? v.toLocaleString('en-US') : String(Number(v.toPrecision(1)));
+      },
+    },
+  };
+}
+
+function connectionsOf(cells: readonly CellRecord[]): number[] {
+  return [...new Set(cells.map((c) => c.connections))].sort((a, b) => a - b);
+}
+
+function throughputChart(group: string, cells: CellRecord[], ctx: ChartContext): ChartConfiguration {
+  const datasets: ChartDataset<'line', { x: number; y: number | null }[]>[] = [];
+  orderedSeries(cells).forEach((series, i) => {
+    const mine = cells.filter((c) => c.series === series).sort((a, b) => a.connections - b.connections);
+    const colour = colourFor(series, i);
+    const point = (pick: (c: CellRecord) => number | undefined) =>
+      mine.map((c) => ({ x: c.connections, y: pick(c) ?? null }));
+    datasets.push({
+      label: series,
+      data: point((c) => c.summary?.requestsPerSec?.median),
+      borderColor: colour,
+      backgroundColor: colour,
+      spanGaps: false,
+    });
+    datasets.push({ label: `spread ${series} min`, data: point((c) => c.summary?.requestsPerSec?.min), borderWidth: 0, pointRadius: 0, borderColor: 'transparent' });
+    datasets.push({ label: `spread ${series} max`, data: point((c) => c.summary?.requestsPerSec?.max), borderWidth: 0, pointRadius: 0, borderColor: 'transparent', fill: '-1', backgroundColor: translucent(colour, 0.15) });
+  });
+  return {
+    type: 'line',
+    data: { datasets },
+    options: {
+      ...baseOptions(title(`Throughput, ${group} workload`, ctx), subtitle(ctx, cells, 'shaded: min..max of repeats')),
+      scales: {
+        x: connectionsAxis(connectionsOf(cells)),
+        y: { type: 'linear', beginAtZero: true, title: { display: true, text: 'requests per second' } },
+      },
+    },
+  } as ChartConfiguration;
+}
+
+function latencyChart(group: string, cells: CellRecord[], ctx: ChartContext): ChartConfiguration {
+  const datasets: ChartDataset<'line', { x: number; y: number | null }[]>[] = [];
+  orderedSeries(cells).forEach((series, i) => {
+    const mine = cells.filter((c) => c.series === series).sort((a, b) => a.connections - b.connections);
+    const colour = colourFor(series, i);
+    for (const [label, pick, dash] of [
+      ['p50', (c: CellRecord) => c.summary?.p50Us?.median, []],
+      ['p99', (c: CellRecord) => c.summary?.p99Us?.median, [6, 4]],
+    ] as const) {
+      datasets.push({
+        label: `${series} ${label}`,
+        data: mine.map((c) => {
+          const us = pick(c);
+          return { x: c.connections, y: us === undefined ? null : ms(Math.max(us, 1)) };
+        }),
+        borderColor: colour,
+        backgroundColor: colour,
+        borderDash: [...dash],
+      });
+    }
+  });
+  return {
+    type: 'line',
+    data: { datasets },
+    options: {
+      ...baseOptions(title(`Latency p50 (solid) and p99 (dashed), ${group} workload`, ctx), subtitle(ctx, cells)),
+      scales: {
+        x: connectionsAxis(connectionsOf(cells)),
+        y: latencyAxis('latency, ms (log scale)'),
+      },
+    },
+  } as ChartConfiguration;
+}
+
+/** Percentiles drawn on a "nines" axis: 50, 90, 99, 99.9 evenly spaced, as HDR histogram plots do. */
+function nines(percentile: number): number {
+  return -Math.log10(1 - percentile / 100);
+}
+
+function distributionChart(group: string, cells: CellRecord[], connections: number, ctx: ChartContext): ChartConfiguration {
+  const datasets: ChartDataset<'line', { x: number; y: number }[]>[] = [];
+  let maxNines = 3;
+  orderedSeries(cells).forEach((series, i) => {
+    const cell = cells.find((c) => c.series === series);
+    const repeat = cell?.repeats.find((r) => r.index === cell.medianRepeat);
+    const points = (repeat?.load?.latency.distribution ?? [])
+      .filter((d) => d.percentile < 100)
+      .map((d) => ({ x: nines(d.percentile), y: ms(Math.max(d.valueUs, 1)) }));
+    if (points.length === 0) return;
+    maxNines = Math.max(maxNines, ...points.map((p) => p.x));
+    const colour = colourFor(series, i);
+    datasets.push({ label: series, data: points, borderColor: colour, backgroundColor: colour, pointRadius: 0 });
+  });
+  const tickValues = Array.from({ length: Math.floor(maxNines) + 1 }, (_, n) => n);
+  return {
+    type: 'line',
+    data: { datasets },
+    options: {
+      ...baseOptions(
+        title(`Latency distribution at ${connections} connections, ${group} workload`, ctx),
+        subtitle(ctx, cells, 'the median repeat of each cell'),
+      ),
+      scales: {
+        x: {
+          type: 'linear',
+          min: 0,
+          max: Math.ceil(maxNines),
+          title: { display: true, text: 'percentile' },
+          afterBuildTicks: (axis: { ticks: { value: number }[] }) => {
+            axis.ticks = tickValues.map((value) => ({ value }));
+          },
+          ticks: { callback: (v: number | string) => `${(100 * (1 - 10 ** -Number(v))).toFixed(Math.max(0, Number(v) - 2))}%` },
+        },
+        y: latencyAxis('latency, ms (log scale)'),
+      },
+    },
+  } as ChartConfiguration;
+}
+
+/** A grouped bar chart: one group of bars per workload, one bar per series. */
+function barChart(
+  heading: string,
+  yTitle: string,
+  groups: { group: string; cells: CellRecord[] }[],
+  pick: (c: CellRecord) => number | undefined,
+  ctx: ChartContext,
+  extra: string,
+): ChartConfiguration {
+  const all = groups.flatMap((g) => g.cells);
+  const datasets = orderedSeries(all).map((series, i) => {
+    const colour = colourFor(series, i);
+    return {
+      label: series,
+      data: groups.map((g) => {
+        const cell = g.cells.find((c) => c.series === series);
+        return cell ? pick(cell) ?? null : null;
+      }),
+      backgroundColor: colour,
+      borderColor: colour,
+    };
+  });
+  return {
+    type: 'bar',
+    data: { labels: groups.map((g) => g.group), datasets },
+    options: {
+      ...baseOptions(title(heading, ctx), subtitle(ctx, all, extra)),
+      scales: { y: { beginAtZero: true, title: { display: true, text: yTitle } } },
+    },
+  } as ChartConfiguration;
+}
+
+function openLoopChart(cells: CellRecord[], ctx: ChartContext): ChartConfiguration {
+  const datasets: ChartDataset<'line', { x: number; y: number | null }[]>[] = [];
+  orderedSeries(cells).forEach((series, i) => {
+    const mine = cells.filter((c) => c.series === series && c.targetRate !== null).sort((a, b) => a.targetRate! - b.targetRate!);
+    const colour = colourFor(series, i);
+    for (const [label, pick, dash] of [
+      ['p50', (c: CellRecord) => c.summary?.p50Us?.median, []],
+      ['p99', (c: CellRecord) => c.summary?.p99Us?.median, [6, 4]],
+    ] as const) {
+      datasets.push({
+        label: `${series} ${label}`,
+        data: mine.map((c) => {
+          const us = pick(c);
+          return { x: c.targetRate!, y: us === undefined ? null : ms(Math.max(us, 1)) };
+        }),
+        borderColor: colour,
+        backgroundColor: colour,
+        borderDash: [...dash],
+      });
+    }
+  });
+  const connections = cells[0]?.connections;
+  return {
+    type: 'line',
+    data: { datasets },
+    options: {
+      ...baseOptions(
+        title('Open loop: latency against offered rate, kv workload', ctx),
+        subtitle(ctx, cells, `${connections} connections; rates are fractions of each model's closed-loop kv peak`),
+      ),
+      scales: {
+        x: { type: 'linear', beginAtZero: true, title: { display: true, text: 'offered rate, requests per second' } },
+        y: latencyAxis('latency from scheduled send, ms (log scale)'),
+      },
+    },
+  } as ChartConfiguration;
+}
+
+/** Cells grouped by chart, in the order they were run. */
+function byGroup(cells: readonly CellRecord[]): Map<string, CellRecord[]> {
+  const groups = new Map<string, CellRecord[]>();
+  for (const cell of cells) {
+    if (!groups.has(cell.group)) groups.set(cell.group, []);
+    groups.get(cell.group)!.push(cell);
+  }
+  return groups;
+}
+
+/** For each group, the cells at the connection count nearest the target. */
+function atConnections(groups: Map<string, CellRecord[]>, target: (counts: number[]) => number) {
+  return [...groups].map(([group, cells]) => {
+    const c = target(connectionsOf(cells));
+    return { group: `${group} (${c})`, cells: cells.filter((cell) => cell.connections === c) };
+  });
+}
+
+/** Renders every chart the results can support into `dir`, and lists them. */
+export function renderCharts(results: RunResults, dir: string): ChartRecord[] {
+  const canvas = new ChartJSNodeCanvas({ width: CHART_WIDTH, height: CHART_HEIGHT, backgroundColour: 'white' });
+  const pinned = results.placement.applied ? ', server and generator pinned to separate cores' : '';
+  const ctx: ChartContext = { results, machineNote: `${results.machine.cores} cores${pinned}` };
+  const charts: ChartRecord[] = [];
+  const draw = (file: string, config: ChartConfiguration) => {
+    writeFileSync(path.join(dir, file), canvas.renderToBufferSync(config, 'image/png'));
+    const text = (config.options?.plugins?.title?.text as string) ?? file;
+    charts.push({ file, title: text, width: CHART_WIDTH, height: CHART_HEIGHT });
+  };
+
+  const closed = results.cells.filter((c) => c.variant.kind !== 'open-loop');
+  const groups = byGroup(closed);
+  for (const [group, cells] of groups) {
+    draw(`throughput-${slug(group)}.png`, throughputChart(group, cells, ctx));
+    draw(`latency-${slug(group)}.png`, latencyChart(group, cells, ctx));
+    const c = nearest(connectionsOf(cells), DISTRIBUTION_CONNECTIONS);
+    draw(`distribution-${slug(group)}-c${c}.png`, distributionChart(group, cells.filter((x) => x.connections === c), c, ctx));
+  }
+  if (groups.size > 0) {
+    const atReference = atConnections(groups, (counts) => nearest(counts, DISTRIBUTION_CONNECTIONS));
+    draw('server-cpu.png', barChart('Server CPU by model', '% of one core', atReference,
+      (c) => c.summary?.serverCpuPercent?.median, ctx, 'connections in brackets'));
+    draw('server-memory.png', barChart('Server peak resident memory by model', 'MiB', atReference,
+      (c) => (c.summary?.serverPeakRssBytes ? c.summary.serverPeakRssBytes.median / 2 ** 20 : undefined), ctx,
+      'connections in brackets'));
+    const atMost = atConnections(groups, (counts) => counts[counts.length - 1]);
+    draw('fairness.png', barChart("Fairness between connections (Jain's index, 1 = equal shares)", "Jain's index", atMost,
+      (c) => c.summary?.jainFairness?.median, ctx, 'at the most connections measured, in brackets'));
+  }
+  const open = results.cells.filter((c) => c.variant.kind === 'open-loop');
+  if (open.length > 0) draw('open-loop.png', openLoopChart(open, ctx));
+  return charts;
+}

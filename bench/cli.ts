@@ -1,0 +1,155 @@
+// `npm run bench`: run the comparison suite from the command line.
+//
+// The defaults are the full matrix, sized to finish in about half an hour on a
+// two-core machine; --quick is the two-minute version for checking that
+// everything works, and the selection flags narrow either one down.
+
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import {
+  BENCH_WORKLOADS,
+  FULL_SELECTION,
+  MODELS,
+  QUICK_SELECTION,
+  VARIANTS,
+  type BenchWorkload,
+  type MatrixSelection,
+  type Model,
+  type VariantName,
+} from './matrix.js';
+import { defaultCalibrationConnections, runSuite, type SuiteConfig } from './suite.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** dist/bench/ -> the repository root, where results/ and .git live. */
+const repoDir = path.resolve(here, '..', '..');
+
+const FULL_TIMING = { durationSec: 2, warmupSec: 0.5, repeat: 3 };
+const QUICK_TIMING = { durationSec: 1, warmupSec: 0.25, repeat: 1 };
+
+class UsageError extends Error {}
+
+/** A comma-separated list (or a repeated flag), each item checked against the allowed values. */
+function listOf<T extends string>(raw: unknown, allowed: readonly T[], what: string): T[] {
+  const items = ([] as unknown[]).concat(raw).flatMap((v) => String(v).split(',')).map((s) => s.trim()).filter(Boolean);
+  if (items.length === 0) throw new UsageError(`--${what} needs at least one value (choose from ${allowed.join(', ')})`);
+  for (const item of items) {
+    if (!allowed.includes(item as T)) throw new UsageError(`unknown ${what.replace(/s$/, '')} '${item}' (choose from ${allowed.join(', ')})`);
+  }
+  return [...new Set(items as T[])];
+}
+
+function connectionList(raw: unknown): number[] {
+  const items = ([] as unknown[]).concat(raw).flatMap((v) => String(v).split(',')).map((s) => s.trim()).filter(Boolean);
+  if (items.length === 0) throw new UsageError('--connections needs at least one count');
+  const counts = items.map((s) => {
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new UsageError(`--connections: '${s}' is not a whole number from 1 to 10000`);
+    return n;
+  });
+  return [...new Set(counts)].sort((a, b) => a - b);
+}
+
+function positive(value: unknown, flag: string, { min = 0, max = Infinity, integer = false, allowZero = false } = {}): number {
+  const n = Number(value);
+  const ok = Number.isFinite(n) && (allowZero ? n >= min : n > min) && n <= max && (!integer || Number.isInteger(n));
+  if (!ok) {
+    throw new UsageError(`--${flag}: '${value}' must be ${integer ? 'a whole number' : 'a number'} ${allowZero ? `>= ${min}` : `> ${min}`}${max < Infinity ? ` and <= ${max}` : ''}`);
+  }
+  return n;
+}
+
+export function parseArgs(argv: string[]): SuiteConfig {
+  const args = yargs(argv)
+    .scriptName('npm run bench --')
+    .usage('$0 [options]\n\nStart each server model fresh, drive it with the load generator, and record and chart the results.')
+    .option('models', { type: 'string', describe: `comma-separated models (${MODELS.join(', ')})` })
+    .option('workloads', { type: 'string', describe: `comma-separated workloads (${BENCH_WORKLOADS.join(', ')})` })
+    .option('connections', { type: 'string', describe: 'comma-separated connection counts' })
+    .option('variants', { type: 'string', describe: `extra experiments: ${VARIANTS.join(', ')}, or none` })
+    .option('duration', { type: 'number', describe: `measured seconds per run (default ${FULL_TIMING.durationSec}, quick ${QUICK_TIMING.durationSec})` })
+    .option('warmup', { type: 'number', describe: `warmup seconds per run, not counted (default ${FULL_TIMING.warmupSec}, quick ${QUICK_TIMING.warmupSec})` })
+    .option('repeat', { type: 'number', describe: `runs per cell, reported as median and spread (default ${FULL_TIMING.repeat}, quick ${QUICK_TIMING.repeat})` })
+    .option('timeout', { type: 'number', default: 2000, describe: 'per-request timeout in ms; a request without a reply by then counts as timed out' })
+    .option('client-threads', { type: 'number', default: 1, describe: 'worker threads for the load generator' })
+    .option('quick', { type: 'boolean', default: false, describe: 'a small matrix that finishes in about two minutes' })
+    .option('pin', { type: 'boolean', default: false, describe: 'server on core 0, load generator on core 1 (taskset)' })
+    .option('calibration', { type: 'boolean', default: true, describe: 'compare our generator with redis-benchmark (--no-calibration to skip)' })
+    .option('out', { type: 'string', default: 'results', describe: 'directory that receives <run-id>/ and the latest link' })
+    .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan and the cells, run nothing' })
+    .strict()
+    .help()
+    .version(false)
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw err ?? new UsageError(msg);
+    })
+    .parseSync();
+  if (args.help) process.exit(0);
+  if (args._.length > 0) throw new UsageError(`unexpected argument '${args._[0]}'`);
+
+  const base: MatrixSelection = args.quick ? QUICK_SELECTION : FULL_SELECTION;
+  const timing = args.quick ? QUICK_TIMING : FULL_TIMING;
+  const variants: VariantName[] =
+    args.variants === undefined ? [...base.variants]
+    : args.variants.trim() === 'none' ? []
+    : listOf<VariantName>(args.variants, VARIANTS, 'variants');
+  const selection: MatrixSelection = {
+    models: args.models === undefined ? base.models : listOf<Model>(args.models, MODELS, 'models'),
+    workloads: args.workloads === undefined ? base.workloads : listOf<BenchWorkload>(args.workloads, BENCH_WORKLOADS, 'workloads'),
+    connections: args.connections === undefined ? base.connections : connectionList(args.connections),
+    variants,
+    openLoopFractions: base.openLoopFractions,
+  };
+  return {
+    selection,
+    durationSec: positive(args.duration ?? timing.durationSec, 'duration', { max: 3600 }),
+    warmupSec: positive(args.warmup ?? timing.warmupSec, 'warmup', { max: 600, allowZero: true }),
+    repeat: positive(args.repeat ?? timing.repeat, 'repeat', { integer: true, max: 50 }),
+    timeoutMs: positive(args.timeout, 'timeout', { max: 600_000 }),
+    clientThreads: positive(args['client-threads'], 'client-threads', { integer: true, max: 64 }),
+    pin: args.pin,
+    outDir: path.resolve(args.out),
+    calibration: args.calibration,
+    calibrationConnections: defaultCalibrationConnections(args.quick),
+    dryRun: args['dry-run'],
+    serverScript: path.join(repoDir, 'dist', 'servers', 'serve.js'),
+    repoDir,
+    argv,
+    flags: {
+      quick: args.quick,
+      models: selection.models,
+      workloads: selection.workloads,
+      connections: selection.connections,
+      variants: selection.variants,
+      duration: args.duration ?? timing.durationSec,
+      warmup: args.warmup ?? timing.warmupSec,
+      repeat: args.repeat ?? timing.repeat,
+      timeout: args.timeout,
+      clientThreads: args['client-threads'],
+      pin: args.pin,
+      calibration: args.calibration,
+      out: args.out,
+    },
+  };
+}
+
+async function main(): Promise<number> {
+  let config: SuiteConfig;
+  try {
+    config = parseArgs(hideBin(process.argv));
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).message}\nrun with --help for the options\n`);
+    return 2;
+  }
+  try {
+    return (await runSuite(config)).exitCode;
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+// Exit explicitly: a load run abandoned at its deadline may still hold a socket open.
+main().then((code) => process.exit(code));

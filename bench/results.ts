@@ -1,0 +1,189 @@
+// The results file: everything a run measured, in one JSON document.
+//
+// The file is the record, and the charts are only drawings of it. So it holds
+// every repeat of every cell in full (not just the medians), every failure
+// with its reason, the machine, and the exact options each run used, so that a
+// chart can be redrawn or questioned later without running anything again.
+// Its shape is pinned by bench/results.schema.json; bump SCHEMA_VERSION when it
+// changes in a way a reader would notice.
+
+import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync, lstatSync } from 'node:fs';
+import path from 'node:path';
+import type { LoadOptions, LoadResult } from '../clients/load/index.js';
+import type { CalibrationResult } from './calibration.js';
+import type { MachineInfo } from './machine.js';
+import type { BenchWorkload, CellVariant, Model } from './matrix.js';
+import type { Placement } from './pin.js';
+import type { ProcSample, ResourceSummary } from './sampler.js';
+import type { StopInfo } from './server-process.js';
+import type { Spread } from './stats.js';
+
+export const SCHEMA_VERSION = 1;
+
+export interface RepeatRecord {
+  index: number;
+  status: 'ok' | 'failed';
+  failure?: string;
+  startedAt: string;
+  wallSec: number;
+  server: {
+    pid: number | null;
+    port: number | null;
+    listeningLine: string | null;
+    startupMs: number | null;
+    pongMs: number | null;
+    /** The CPUs the kernel allowed the server, read back while it ran. */
+    cpusAllowed: string | null;
+    stop: StopInfo | null;
+    stderrTail?: string;
+  };
+  loadOptions: LoadOptions | null;
+  load: LoadResult | null;
+  resources: ResourceSummary | null;
+  samples: ProcSample[];
+  notes: string[];
+}
+
+export interface CellSummary {
+  requestsPerSec: Spread | null;
+  p50Us: Spread | null;
+  p90Us: Spread | null;
+  p99Us: Spread | null;
+  p999Us: Spread | null;
+  maxUs: Spread | null;
+  meanUs: Spread | null;
+  errors: Spread | null;
+  timeouts: Spread | null;
+  jainFairness: Spread | null;
+  clientCpuPercent: Spread | null;
+  serverCpuPercent: Spread | null;
+  serverPeakRssBytes: Spread | null;
+  serverMeanRssBytes: Spread | null;
+  serverMaxThreads: Spread | null;
+  achievedRate: Spread | null;
+}
+
+export interface CellRecord {
+  id: string;
+  model: Model;
+  workload: BenchWorkload;
+  connections: number;
+  variant: CellVariant;
+  series: string;
+  group: string;
+  /** Every flag the server was started with (the port is always 0: the server picks one). */
+  serverFlags: string[];
+  /** Open-loop cells: the rate asked for, derived from this run's closed-loop kv throughput. */
+  targetRate: number | null;
+  status: 'ok' | 'partial' | 'failed';
+  failure?: string;
+  /** The repeat whose throughput is the median; charts that need one whole run use it. */
+  medianRepeat: number | null;
+  summary: CellSummary | null;
+  repeats: RepeatRecord[];
+  notes: string[];
+}
+
+export interface ChartRecord {
+  file: string;
+  title: string;
+  width: number;
+  height: number;
+}
+
+export interface RunSettings {
+  durationSec: number;
+  warmupSec: number;
+  repeat: number;
+  timeoutMs: number;
+  sampleIntervalMs: number;
+  openLoopConnections: number;
+  openLoopFractions: number[];
+  workloadParameters: { size: number; readRatio: number; keys: number; keyDistribution: string; work: number; sleepMs: number };
+  clientThreads: number;
+}
+
+export interface RunResults {
+  schemaVersion: number;
+  runId: string;
+  status: 'running' | 'complete' | 'interrupted';
+  startedAt: string;
+  finishedAt: string | null;
+  elapsedSec: number | null;
+  machine: MachineInfo;
+  invocation: { argv: string[]; flags: Record<string, unknown> };
+  placement: Placement;
+  settings: RunSettings;
+  estimate: { cells: number; runs: number; seconds: number };
+  cells: CellRecord[];
+  calibration: CalibrationResult;
+  charts: ChartRecord[];
+}
+
+/** A run id that sorts by time and names a directory safely: 2025-01-31T14-05-09Z. */
+export function makeRunId(date = new Date()): string {
+  return date.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+}
+
+/** Creates a fresh directory for the run, adding a suffix if one by that name exists already. */
+export function createRunDir(outDir: string, runId: string): { runId: string; dir: string } {
+  mkdirSync(outDir, { recursive: true });
+  for (let n = 0; n < 100; n++) {
+    const id = n === 0 ? runId : `${runId}-${n}`;
+    const dir = path.join(outDir, id);
+    try {
+      mkdirSync(dir);
+      return { runId: id, dir };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  throw new Error(`could not create a run directory under ${outDir}`);
+}
+
+/**
+ * JSON with two-space indentation, except that arrays of plain numbers stay on
+ * one line: per-connection counts and timelines are long, and one number per
+ * line would make the file ten times taller without making it clearer.
+ */
+export function toReadableJson(value: unknown, indent = ''): string {
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    if (value.every((v) => typeof v === 'number' || v === null)) return JSON.stringify(value);
+    const inner = indent + '  ';
+    return `[\n${value.map((v) => inner + toReadableJson(v, inner)).join(',\n')}\n${indent}]`;
+  }
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    if (entries.length === 0) return '{}';
+    const inner = indent + '  ';
+    const body = entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${toReadableJson(v, inner)}`);
+    return `{\n${body.join(',\n')}\n${indent}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** Writes results.json through a temporary file, so a reader never sees half a file. */
+export function writeResults(dir: string, results: RunResults): string {
+  const file = path.join(dir, 'results.json');
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, toReadableJson(results) + '\n');
+  renameSync(tmp, file);
+  return file;
+}
+
+/** Points `<outDir>/latest` at the run directory with a relative link, replacing any older link. */
+export function pointLatestAt(outDir: string, runId: string): void {
+  const link = path.join(outDir, 'latest');
+  try {
+    if (!lstatSync(link).isSymbolicLink()) {
+      throw new Error(`${link} exists and is not a symbolic link; leaving it alone`);
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const tmp = `${link}.tmp-${process.pid}`;
+  rmSync(tmp, { force: true });
+  symlinkSync(runId, tmp);
+  renameSync(tmp, link);
+}

@@ -1,0 +1,94 @@
+// The suite end to end: the compiled CLI runs a tiny matrix against a real
+// server model and the real load generator, and what it writes is checked
+// against the schema and decoded. `npm test` builds dist/ first.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadImage } from '@napi-rs/canvas';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunResults } from './results.js';
+import { pngSize } from './test-support/png.js';
+import { schemaErrors } from './test-support/schema.js';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const cli = path.join(repo, 'dist', 'bench', 'cli.js');
+
+function bench(args: string[], timeout = 60_000) {
+  return spawnSync(process.execPath, [cli, ...args], { cwd: repo, encoding: 'utf8', timeout });
+}
+
+describe('npm run bench on a tiny matrix', () => {
+  const out = mkdtempSync(path.join(os.tmpdir(), 'bench-suite-'));
+  let run: ReturnType<typeof bench>;
+  let results: RunResults;
+  let runDir: string;
+
+  beforeAll(() => {
+    run = bench([
+      '--models', 'async', '--workloads', 'echo', '--connections', '1,4',
+      '--duration', '1', '--warmup', '0.25', '--repeat', '1',
+      '--variants', 'none', '--no-calibration', '--out', out,
+    ]);
+    runDir = path.join(out, 'latest');
+    if (existsSync(path.join(runDir, 'results.json'))) {
+      results = JSON.parse(readFileSync(path.join(runDir, 'results.json'), 'utf8'));
+    }
+  }, 60_000);
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('finishes successfully and points latest at the run directory with a relative link', () => {
+    expect(run.status, run.stderr).toBe(0);
+    expect(readlinkSync(runDir)).toBe(results.runId);
+  });
+
+  it('writes results.json that conforms to its schema', () => {
+    expect(schemaErrors(results)).toEqual([]);
+    expect(results.status).toBe('complete');
+  });
+
+  it('records each selected cell with its measured repeat, its server figures and the machine', () => {
+    expect(results.cells.map((c) => c.id)).toEqual(['async/echo/c1', 'async/echo/c4']);
+    for (const cell of results.cells) {
+      expect(cell.status, cell.failure).toBe('ok');
+      expect(cell.summary!.requestsPerSec!.median).toBeGreaterThan(0);
+      expect(cell.repeats[0].load!.errors.total).toBe(0);
+      expect(cell.repeats[0].samples.length).toBeGreaterThan(1);
+    }
+    expect(results.machine.cores).toBe(os.cpus().length);
+    expect(results.calibration).toMatchObject({ skipped: true });
+  });
+
+  it('renders every chart it lists as a PNG of the stated size', async () => {
+    expect(results.charts.length).toBeGreaterThan(0);
+    for (const chart of results.charts) {
+      const file = path.join(runDir, chart.file);
+      expect(pngSize(file)).toEqual({ width: chart.width, height: chart.height });
+      const image = await loadImage(file);
+      expect([image.width, image.height]).toEqual([chart.width, chart.height]);
+    }
+  });
+});
+
+describe('npm run bench with bad input', () => {
+  it.each([
+    [['--models', 'threaded'], /unknown model 'threaded'/],
+    [['--connections', '4,zero'], /--connections: 'zero'/],
+    [['--repeat', '0'], /--repeat/],
+    [['--variants', 'sideways'], /unknown variant 'sideways'/],
+    [['--no-such-flag'], /Unknown argument/],
+  ])('rejects %j with a clear message and exit status 2', (args, message) => {
+    const result = bench(args as string[], 20_000);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(message as RegExp);
+  });
+
+  it('prints the plan and the cells without running anything on --dry-run', () => {
+    const result = bench(['--quick', '--dry-run'], 20_000);
+    expect(result.status).toBe(0);
+    expect(result.stderr).toMatch(/estimated time/);
+    expect(result.stdout.split('\n')).toContain('async/kv/c64/rate=100%');
+  });
+});
