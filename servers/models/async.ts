@@ -14,7 +14,7 @@
 
 import type { ModelContext, ServerModel } from './model.js';
 import { statsFor } from './model.js';
-import { handleCommand, Runtime, timerSleep } from '../protocol/execute.js';
+import { handleCommand, Runtime, testHooksFor, timerSleep } from '../protocol/execute.js';
 import { SocketSessions } from '../protocol/socket-session.js';
 import { eventLoopUtilization } from '../stats.js';
 
@@ -23,6 +23,7 @@ export function createAsyncModel(context: ModelContext): ServerModel {
     store: context.store,
     counters: context.counters,
     sleep: timerSleep,
+    testHooks: testHooksFor(context.config.testHooks, 'main'),
     stats: statsFor({ ...context, model: 'async' }, () => ({ threads: 1, eventLoopUtilization: eventLoopUtilization() })),
   };
   const sessions = new SocketSessions(context.counters, context.config);

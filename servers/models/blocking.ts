@@ -19,7 +19,7 @@
 import type { Socket } from 'node:net';
 import type { ModelContext, ServerModel } from './model.js';
 import { statsFor } from './model.js';
-import { blockThread, handleCommand, Runtime } from '../protocol/execute.js';
+import { blockThread, handleCommand, Runtime, testHooksFor } from '../protocol/execute.js';
 import type { CodecName } from '../protocol/codec.js';
 import { SocketSessions } from '../protocol/socket-session.js';
 import { eventLoopUtilization } from '../stats.js';
@@ -32,6 +32,7 @@ export function createBlockingModel(context: ModelContext): ServerModel {
     store: context.store,
     counters: context.counters,
     sleep: blockThread,
+    testHooks: testHooksFor(context.config.testHooks, 'main'),
     stats: statsFor({ ...context, model: 'blocking' }, () => ({
       threads: 1,
       waitingConnections: waiting.length,

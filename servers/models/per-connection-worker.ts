@@ -7,7 +7,7 @@
 
 import { parentPort, workerData as rawWorkerData } from 'node:worker_threads';
 import { statsFor } from './model.js';
-import { blockThread, handleCommand, Runtime } from '../protocol/execute.js';
+import { blockThread, handleCommand, Runtime, testHooksFor } from '../protocol/execute.js';
 import type { CodecName } from '../protocol/codec.js';
 import { createCodec } from '../protocol/codecs.js';
 import { Session } from '../protocol/session.js';
@@ -17,6 +17,9 @@ import { round3, SharedCounters } from '../stats.js';
 export interface PerConnectionWorkerData {
   storeBuffer: SharedArrayBuffer;
   countersBuffer: SharedArrayBuffer;
+  /** Two int32s: messages relayed to this worker, and messages it has finished. */
+  progressBuffer: SharedArrayBuffer;
+  testHooks: boolean;
   startedAt: number;
   maxLine: number;
   maxWorkers: number;
@@ -38,21 +41,25 @@ function serveRelayedConnection(port: NonNullable<typeof parentPort>, data: PerC
     store,
     counters,
     sleep: blockThread,
+    testHooks: testHooksFor(data.testHooks, 'worker'),
     stats: statsFor({ model: 'per-connection', startedAt: data.startedAt, store, counters }, () => ({
       workers: counters.get('workersLive'),
       maxWorkers: data.maxWorkers,
       workersStarted: counters.get('workersStarted'),
+      workerFailures: counters.get('workerFailures'),
       eventLoopUtilization: round3(counters.get('mainLoopUtilizationPpm') / 1e6),
     })),
   };
   const session = new Session(
-    { write: (text) => port.postMessage(text satisfies FromWorker), end: () => port.postMessage('close' satisfies FromWorker) },
+    { write: (text) => port.postMessage(text satisfies FromWorker), end: () => port.postMessage('close' satisfies FromWorker), backlogged: () => false },
     (command) => handleCommand(command, runtime),
     counters,
     createCodec(data.protocol, data),
   );
+  const progress = new Int32Array(data.progressBuffer);
   port.on('message', (message: ToWorker) => {
     if (message === 'end') session.endInput();
     else session.receive(Buffer.from(message.buffer, message.byteOffset, message.byteLength));
+    Atomics.add(progress, 1, 1);
   });
 }

@@ -13,10 +13,19 @@
 // every time, and thousands of connections mean thousands of threads, which is
 // why `--max-workers` caps them: past it, a newcomer gets `ERR max workers`.
 //
-// Simplification, named: Node 20 cannot hand a socket to a worker thread. So
-// the main thread accepts and relays: bytes read from the socket are posted to
-// the connection's worker, and replies posted back are written to the socket.
-// The main thread only moves bytes; framing and execution happen in the worker.
+// Simplifications, named:
+//   - Node 20 cannot hand a socket to a worker thread. So the main thread
+//     accepts and relays: bytes read from the socket are posted to the
+//     connection's worker, and replies posted back are written to the socket.
+//     The main thread only moves bytes; framing and execution happen in the
+//     worker.
+//   - Backpressure is coarser than in the other models: when a client stops
+//     reading, the main thread stops reading from it, but whatever it already
+//     relayed is still executed by the worker.
+//   - When a worker dies, the request it was running is answered
+//     `ERR internal error` and a fresh worker takes over the connection; any
+//     requests pipelined behind the failed one had been relayed to the dead
+//     worker and are lost. (Over HTTP, the connection is closed instead.)
 
 import type { Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
@@ -24,46 +33,15 @@ import { performance } from 'node:perf_hooks';
 import type { ModelContext, ServerModel } from './model.js';
 import type { CodecName } from '../protocol/codec.js';
 import { refusal } from '../protocol/codecs.js';
+import { closeWhenIdle } from '../protocol/socket-session.js';
 import type { FromWorker, PerConnectionWorkerData, ToWorker } from './per-connection-worker.js';
+
+const WORKER_FILE = new URL('./per-connection-worker.js', import.meta.url);
 
 export function createPerConnectionModel(context: ModelContext): ServerModel {
   const { config, counters } = context;
-  const relays = new Map<Socket, Worker>();
-  const workerData: Omit<PerConnectionWorkerData, 'protocol'> = {
-    storeBuffer: context.store.buffer,
-    countersBuffer: counters.buffer,
-    startedAt: context.startedAt,
-    maxLine: config.maxLine,
-    maxWorkers: config.maxWorkers,
-  };
+  const relays = new Set<Relay>();
   const stopPublishing = publishMainLoopUtilization(context);
-
-  function startWorker(socket: Socket, protocol: CodecName): void {
-    const worker = new Worker(new URL('./per-connection-worker.js', import.meta.url), {
-      workerData: { ...workerData, protocol },
-    });
-    counters.add('workersLive');
-    counters.add('workersStarted');
-    relays.set(socket, worker);
-    worker.on('message', (message: FromWorker) => {
-      if (message === 'close') socket.end();
-      else socket.write(message, 'latin1');
-    });
-    worker.on('error', (error) => {
-      counters.add('workerFailures');
-      counters.add('errors');
-      console.error('per-connection worker failed:', error);
-      socket.end('ERR internal error\n');
-    });
-    worker.on('exit', () => counters.add('workersLive', -1));
-
-    socket.on('data', (chunk: Buffer) => send(worker, new Uint8Array(chunk)));
-    socket.on('end', () => send(worker, 'end'));
-    socket.on('close', () => {
-      relays.delete(socket);
-      void worker.terminate();
-    });
-  }
 
   return {
     pauseOnConnect: false,
@@ -73,26 +51,109 @@ export function createPerConnectionModel(context: ModelContext): ServerModel {
         socket.end(refusal(protocol, 'max workers'));
         return;
       }
-      startWorker(socket, protocol);
+      const relay = new Relay(socket, protocol, context);
+      relays.add(relay);
+      socket.once('close', () => relays.delete(relay));
     },
     async shutdown() {
       stopPublishing();
-      const closing = [...relays].map(([socket, worker]) => {
-        const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-        socket.pause();
-        socket.removeAllListeners('data');
-        send(worker, 'end');
-        return closed;
-      });
-      await Promise.all(closing);
+      await Promise.all([...relays].map((relay) => relay.finish()));
     },
   };
 }
 
-/** Posts to a worker; a byte chunk is copied into its own buffer and moved, not cloned. */
-function send(worker: Worker, message: ToWorker): void {
-  if (message instanceof Uint8Array) worker.postMessage(message, [message.buffer as ArrayBuffer]);
-  else worker.postMessage(message);
+/** One connection: its socket on the main thread, and the worker thread that serves it. */
+class Relay {
+  private worker!: Worker;
+  /** [messages relayed to the worker, messages it has finished]: unequal means busy. */
+  private readonly progress = new Int32Array(new SharedArrayBuffer(8));
+  private ending = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly protocol: CodecName,
+    private readonly context: ModelContext,
+  ) {
+    this.startWorker();
+    socket.on('data', (chunk: Buffer) => this.send(new Uint8Array(chunk)));
+    socket.on('end', () => this.send('end'));
+    socket.on('drain', () => socket.resume());
+    socket.on('close', () => this.stopWorker());
+    closeWhenIdle(socket, this, protocol, context.config.idleTimeoutMs);
+  }
+
+  get busy(): boolean {
+    return Atomics.load(this.progress, 0) !== Atomics.load(this.progress, 1);
+  }
+
+  /** Graceful stop: read nothing more, let the worker answer what it has, then close. */
+  finish(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.socket.once('close', () => resolve()));
+    this.socket.pause();
+    this.socket.removeAllListeners('data');
+    this.send('end');
+    return closed;
+  }
+
+  private startWorker(): void {
+    const { config, counters, store, startedAt } = this.context;
+    const workerData: PerConnectionWorkerData = {
+      storeBuffer: store.buffer,
+      countersBuffer: counters.buffer,
+      progressBuffer: this.progress.buffer as SharedArrayBuffer,
+      startedAt,
+      maxLine: config.maxLine,
+      maxWorkers: config.maxWorkers,
+      testHooks: config.testHooks,
+      protocol: this.protocol,
+    };
+    const worker = new Worker(WORKER_FILE, { workerData });
+    this.worker = worker;
+    counters.add('workersLive');
+    counters.add('workersStarted');
+    worker.on('message', (message: FromWorker) => this.deliver(message));
+    // An uncaught exception in the worker: 'exit' follows, and handles it.
+    worker.on('error', (error) => console.error('per-connection worker failed:', error));
+    worker.on('exit', () => {
+      counters.add('workersLive', -1);
+      if (!this.ending) this.replaceFailedWorker();
+    });
+  }
+
+  private deliver(message: FromWorker): void {
+    if (message === 'close') {
+      this.ending = true;
+      this.socket.end();
+      return;
+    }
+    if (!this.socket.write(message, 'latin1') && this.socket.writableLength > this.context.config.maxOutput) this.socket.pause();
+  }
+
+  private replaceFailedWorker(): void {
+    const { counters } = this.context;
+    counters.add('workerFailures');
+    counters.add('errors');
+    Atomics.store(this.progress, 1, Atomics.load(this.progress, 0));
+    if (this.protocol === 'http') {
+      this.ending = true;
+      this.socket.end(refusal('http', 'internal error'));
+      return;
+    }
+    this.socket.write('ERR internal error\n');
+    this.startWorker();
+  }
+
+  private stopWorker(): void {
+    this.ending = true;
+    void this.worker.terminate();
+  }
+
+  /** Posts to the worker; a byte chunk is copied into its own buffer and moved, not cloned. */
+  private send(message: ToWorker): void {
+    Atomics.add(this.progress, 0, 1);
+    if (message instanceof Uint8Array) this.worker.postMessage(message, [message.buffer as ArrayBuffer]);
+    else this.worker.postMessage(message);
+  }
 }
 
 /**

@@ -5,7 +5,7 @@
 
 import { workerData } from 'node:worker_threads';
 import type { Command } from '../protocol/commands.js';
-import { blockThread, handleCommand, Reply, Runtime } from '../protocol/execute.js';
+import { blockThread, handleCommand, Reply, Runtime, testHooksFor } from '../protocol/execute.js';
 import { SharedStore } from '../store/store.js';
 import { SharedCounters } from '../stats.js';
 
@@ -13,6 +13,7 @@ const runtime: Runtime = {
   store: new SharedStore(workerData.storeBuffer),
   counters: new SharedCounters(workerData.countersBuffer),
   sleep: blockThread,
+  testHooks: testHooksFor(workerData.testHooks, 'worker'),
   stats: () => {
     throw new Error('STATS is answered by the main thread');
   },

@@ -26,14 +26,14 @@ import { Piscina } from 'piscina';
 import type { ModelContext, ServerModel } from './model.js';
 import { statsFor } from './model.js';
 import type { Command, CommandName } from '../protocol/commands.js';
-import { errorReply, handleCommand, Reply, Runtime, timerSleep } from '../protocol/execute.js';
+import { errorReply, handleCommand, Reply, Runtime, testHooksFor, timerSleep } from '../protocol/execute.js';
 import { SocketSessions } from '../protocol/socket-session.js';
 import { eventLoopUtilization, round3 } from '../stats.js';
 
 /** Commands that need the main thread's view of the server, whatever the offload mode. */
 const ALWAYS_ON_MAIN_THREAD: ReadonlySet<CommandName> = new Set(['STATS', 'QUIT']);
-/** The commands worth a thread hand-off under `--offload=heavy`. */
-const HEAVY: ReadonlySet<CommandName> = new Set(['WORK', 'SLEEP']);
+/** The commands worth a thread hand-off under `--offload=heavy` (and the fault hook, so it always reaches a worker). */
+const HEAVY: ReadonlySet<CommandName> = new Set(['WORK', 'SLEEP', 'DEBUG']);
 
 export function createPoolModel(context: ModelContext): ServerModel {
   const { config, counters } = context;
@@ -47,19 +47,21 @@ export function createPoolModel(context: ModelContext): ServerModel {
     // task, which hands off faster than a message event. Its own event loop is
     // frozen between tasks, which suits us: pool tasks are synchronous.
     atomics: 'sync',
-    workerData: { storeBuffer: context.store.buffer, countersBuffer: counters.buffer },
+    workerData: { storeBuffer: context.store.buffer, countersBuffer: counters.buffer, testHooks: config.testHooks },
   });
 
   const mainRuntime: Runtime = {
     store: context.store,
     counters,
     sleep: timerSleep,
+    testHooks: testHooksFor(config.testHooks, 'main'),
     stats: statsFor({ ...context, model: 'pool' }, () => ({
       workers: pool.threads.length,
       offload: config.offload,
       queueDepth: pool.queueSize,
       queueLimit: config.queue,
       busyRejections: counters.get('busyRejections'),
+      workerFailures: counters.get('workerFailures'),
       poolUtilization: round3(pool.utilization),
       eventLoopUtilization: eventLoopUtilization(),
     })),
@@ -79,6 +81,7 @@ export function createPoolModel(context: ModelContext): ServerModel {
           counters.add('errors');
           return 'ERR server busy';
         }
+        if (/worker exited/i.test(error.message)) counters.add('workerFailures');
         return errorReply(error, counters);
       },
     );

@@ -23,7 +23,12 @@ export type Command =
   | { name: 'WORK'; rounds: number }
   | { name: 'SLEEP'; ms: number }
   | { name: 'STATS' }
-  | { name: 'QUIT' };
+  | { name: 'QUIT' }
+  /** Fault injection for tests; refused unless the server runs with --test-hooks. */
+  | { name: 'DEBUG'; fault: DebugFault };
+
+export const DEBUG_FAULTS = ['CRASH', 'THROW'] as const;
+export type DebugFault = (typeof DEBUG_FAULTS)[number];
 
 export type CommandName = Command['name'];
 
@@ -58,6 +63,8 @@ export function parseRequest(line: string): Command {
       return { name: 'WORK', rounds: integerArgument('WORK', rest, MAX_WORK) };
     case 'SLEEP':
       return { name: 'SLEEP', ms: integerArgument('SLEEP', rest, MAX_SLEEP_MS) };
+    case 'DEBUG':
+      return { name: 'DEBUG', fault: debugFault(rest) };
     default:
       throw new ProtocolError(`unknown command '${printable(name)}'`);
   }
@@ -92,6 +99,12 @@ function integerArgument(name: string, rest: string | undefined, max: number): n
   const value = Number(rest);
   if (value > max) throw new ProtocolError(`${name} wants a whole number from 0 to ${max}`);
   return value;
+}
+
+function debugFault(rest: string | undefined): DebugFault {
+  const fault = rest?.toUpperCase();
+  if (!DEBUG_FAULTS.includes(fault as DebugFault)) throw new ProtocolError(`DEBUG wants one of ${DEBUG_FAULTS.join(', ')}`);
+  return fault as DebugFault;
 }
 
 function wrongArity(name: string): ProtocolError {

@@ -14,7 +14,7 @@
 // connection stays open.
 
 import { createHash } from 'node:crypto';
-import { Command, ProtocolError } from './commands.js';
+import { Command, DebugFault, ProtocolError } from './commands.js';
 import { IncrementOverflowError, NotAnIntegerError, SharedStore, StoreFullError } from '../store/store.js';
 import type { SharedCounters } from '../stats.js';
 
@@ -25,6 +25,8 @@ export interface Runtime {
   sleep(ms: number): void | Promise<void>;
   /** The JSON object `STATS` answers with. */
   stats(): Record<string, unknown>;
+  /** Present only with `--test-hooks`: how `DEBUG CRASH` fails the thread running it. */
+  testHooks?: { crash(): never };
 }
 
 /** A reply after which the server closes the connection. */
@@ -74,7 +76,31 @@ export function executeCommand(command: Command, runtime: Runtime): Reply | Prom
       return JSON.stringify(runtime.stats());
     case 'QUIT':
       return BYE;
+    case 'DEBUG':
+      return injectFault(command.fault, runtime);
   }
+}
+
+function injectFault(fault: DebugFault, runtime: Runtime): never {
+  if (!runtime.testHooks) throw new ProtocolError(`unknown command 'DEBUG'`);
+  if (fault === 'CRASH') runtime.testHooks.crash();
+  throw new Error('DEBUG THROW: a deliberate failure inside a command');
+}
+
+/**
+ * The test hooks for a thread. A worker thread really dies on `DEBUG CRASH`, so
+ * tests can watch the model replace it. A main thread only pretends (it
+ * throws), because on the single-threaded models a dead main thread is a dead
+ * server, and that is not a lesson worth a test.
+ */
+export function testHooksFor(enabled: boolean, thread: 'main' | 'worker'): Runtime['testHooks'] {
+  if (!enabled) return undefined;
+  return {
+    crash: () => {
+      if (thread === 'worker') process.exit(1);
+      throw new Error('DEBUG CRASH on the main thread: answered as a failed request');
+    },
+  };
 }
 
 /** Turns a refusal into its `ERR` reply and counts it. Unexpected failures say less. */

@@ -8,7 +8,10 @@
 //   - after QUIT or an over-long line, the connection is closed once every
 //     earlier reply has been written;
 //   - when the client stops sending (half-close) or the server shuts down,
-//     the requests already received are still answered before closing.
+//     the requests already received are still answered before closing;
+//   - while the client is not reading its replies (the output is backlogged),
+//     nothing more is executed, so a client that only sends cannot make the
+//     server hold an unbounded pile of replies for it.
 //
 // Every model wires a Session between its transport and `handleCommand`: the
 // async, pool and blocking models to a socket on the main thread
@@ -26,7 +29,12 @@ export interface SessionOutput {
   write(text: string): void;
   /** Closes the connection after everything written so far. */
   end(): void;
+  /** True while too many written replies are still unsent; `outputDrained` is called when that passes. */
+  backlogged(): boolean;
 }
+
+/** Replies gathered before one write to the transport. */
+const BATCH_BYTES = 64 * 1024;
 
 export type CommandHandler = (command: Command) => Reply | Promise<Reply>;
 
@@ -61,23 +69,39 @@ export class Session {
     this.run();
   }
 
+  /** The transport sent the backlog: carry on with the queued requests. */
+  outputDrained(): void {
+    this.run();
+  }
+
   /** True while requests are received but not yet answered. */
   get busy(): boolean {
     return this.awaiting || this.head < this.queue.length;
   }
 
-  /** Executes queued requests in order until one must be waited for. */
+  /**
+   * Executes queued requests in order until one must be waited for, or the
+   * client stops reading. Replies are gathered and written in batches: one
+   * write per batch rather than per reply is most of what pipelining saves.
+   */
   private run(): void {
-    const out: string[] = [];
+    let out: string[] = [];
+    let outBytes = 0;
     while (!this.closed && !this.awaiting && this.head < this.queue.length) {
+      if (outBytes >= BATCH_BYTES) {
+        this.flush(out);
+        out = [];
+        outBytes = 0;
+      }
+      if (this.output.backlogged()) break;
       const request = this.queue[this.head++];
       const reply = this.execute(request);
       if (reply instanceof Promise) {
         this.awaiting = true;
-        reply.then((settled) => this.resume(request, settled));
+        reply.then((settled) => this.settle(request, settled));
         break;
       }
-      this.answer(request, reply, out);
+      outBytes += this.answer(request, reply, out);
     }
     this.dropAnswered();
     this.flush(out);
@@ -90,7 +114,7 @@ export class Session {
     return `ERR ${request.message}`;
   }
 
-  private resume(request: Request, reply: Reply): void {
+  private settle(request: Request, reply: Reply): void {
     this.awaiting = false;
     const out: string[] = [];
     this.answer(request, reply, out);
@@ -98,10 +122,12 @@ export class Session {
     this.run();
   }
 
-  private answer(request: Request, reply: Reply, out: string[]): void {
+  /** Encodes one reply into `out`; returns its length in bytes. */
+  private answer(request: Request, reply: Reply, out: string[]): number {
     const encoded = this.codec.encode(request, reply);
     out.push(encoded.text);
     if (encoded.close) this.closed = true;
+    return encoded.text.length;
   }
 
   /** Writes the gathered replies in one go, then closes if the conversation is over. */

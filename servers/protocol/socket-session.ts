@@ -1,6 +1,16 @@
 // Wiring a Session to a socket on the main thread, and keeping track of the
 // live ones so that a shutdown can let each finish what it has read.
 //
+// This is also where the per-connection limits a hostile or careless client
+// could break are enforced:
+//   - output backpressure: once a client has more than `maxOutput` bytes of
+//     replies it has not read, the server stops reading from it and stops
+//     executing its requests until the socket drains (Redis's
+//     client-output-buffer-limit and memcached do the same in spirit);
+//   - idle timeout: a connection with nothing pending and nothing received for
+//     `idleTimeoutMs` is told so and closed, so a client that sends half a line
+//     and goes quiet cannot hold a connection (and a slot) forever.
+//
 // Used by the three models whose main thread does the I/O (blocking, pool,
 // async). The per-connection model cannot use it: its session runs inside a
 // worker thread, which in Node 20 cannot be handed a socket, so the main thread
@@ -9,8 +19,13 @@
 import type { Socket } from 'node:net';
 import { CommandHandler, Session } from './session.js';
 import type { CodecName } from './codec.js';
-import { CodecLimits, createCodec } from './codecs.js';
+import { CodecLimits, createCodec, refusal } from './codecs.js';
 import type { SharedCounters } from '../stats.js';
+
+export interface ConnectionLimits extends CodecLimits {
+  maxOutput: number;
+  idleTimeoutMs: number;
+}
 
 export class SocketSessions {
   private readonly live = new Map<Socket, Session>();
@@ -18,13 +33,20 @@ export class SocketSessions {
 
   constructor(
     private readonly counters: SharedCounters,
-    private readonly limits: CodecLimits,
+    private readonly limits: ConnectionLimits,
   ) {}
 
   /** Serves `socket` with `handle` until either side closes it. */
   serve(socket: Socket, protocol: CodecName, handle: CommandHandler, onClose?: () => void): Session {
+    const { maxOutput } = this.limits;
     const session = new Session(
-      { write: (text) => socket.write(text, 'latin1'), end: () => socket.end() },
+      {
+        write: (text) => {
+          if (!socket.write(text, 'latin1') && socket.writableLength > maxOutput) socket.pause();
+        },
+        end: () => socket.end(),
+        backlogged: () => socket.writableLength > maxOutput,
+      },
       handle,
       this.counters,
       createCodec(protocol, this.limits),
@@ -32,6 +54,11 @@ export class SocketSessions {
     this.live.set(socket, session);
     socket.on('data', (chunk: Buffer) => session.receive(chunk));
     socket.on('end', () => session.endInput());
+    socket.on('drain', () => {
+      if (!this.stopping && socket.isPaused()) socket.resume();
+      session.outputDrained();
+    });
+    closeWhenIdle(socket, session, protocol, this.limits.idleTimeoutMs);
     socket.on('close', () => {
       this.live.delete(socket);
       onClose?.();
@@ -60,4 +87,16 @@ export class SocketSessions {
     socket.removeAllListeners('data');
     session.endInput();
   }
+}
+
+/**
+ * Closes `socket` after `idleTimeoutMs` without traffic, unless its session is
+ * still working on something (a long SLEEP is not idleness).
+ */
+export function closeWhenIdle(socket: Socket, session: { busy: boolean } | undefined, protocol: CodecName, idleTimeoutMs: number): void {
+  socket.setTimeout(idleTimeoutMs, () => {
+    if (session?.busy) return;
+    socket.end(refusal(protocol, 'idle timeout'));
+    socket.destroySoon();
+  });
 }
