@@ -13,6 +13,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import net from 'node:net';
+import autocannon from 'autocannon';
 import { MODELS, ModelName } from './config.js';
 import { hashChain } from './protocol/execute.js';
 import { LineClient, ServerProcess, startServerProcess } from './test-support/server-process.js';
@@ -404,5 +405,23 @@ describe('eight clients each sending POST /sleep/200 at once over HTTP', () => {
     const { elapsedMs, statuses } = await withHttpServer('blocking', [], ({ httpPort }) => timeEightSleeps(httpPort));
     expect(statuses).toEqual(Array(8).fill(200));
     expect(elapsedMs).toBeGreaterThanOrEqual(1590);
+  });
+});
+
+describe('autocannon against the HTTP front', () => {
+  // A smoke test, not a measurement: two seconds on four connections, to show
+  // the standard Node load tool can drive the front without a single error.
+  // (autocannon records latency in whole milliseconds, so its latency figures
+  // for a sub-millisecond request read 0 or 1; the lab's own load generator
+  // is the one to read tail latencies from.)
+  it('completes two seconds of GET /ping on four connections to the async model with only 2xx answers', async () => {
+    await withHttpServer('async', ['--no-line'], async ({ process, httpPort }) => {
+      expect(process.output()).toMatch(/listening on http=127\.0\.0\.1:\d+ /);
+      const result = await autocannon({ url: `http://127.0.0.1:${httpPort}/ping`, connections: 4, duration: 2 });
+      expect(result['2xx']).toBeGreaterThan(0);
+      expect(result.non2xx).toBe(0);
+      expect(result.errors).toBe(0);
+      expect(result.timeouts).toBe(0);
+    });
   });
 });
