@@ -182,9 +182,13 @@ export class Driver {
   // ---- Closed loop -------------------------------------------------------
 
   private openClosedLoopSlot(local: number): void {
-    if (!this.sending) return this.finishIfDrained();
+    // Admit the first request before connecting: a connection that would carry
+    // nothing must not be opened (with --reconnect, the server counts them).
+    const now = nowUs();
+    if (!this.admits(now)) return this.finishIfDrained();
     const channel = this.connect(local);
     this.channels[local] = channel;
+    this.issue(local, channel, now, true);
     this.topUp(local, channel);
   }
 

@@ -1,6 +1,6 @@
 // A deliberately small stand-in for a lab server, used by the load
 // generator's tests: the lab protocol's PING, ECHO, SET, GET, WORK, SLEEP and
-// QUIT on one event loop, nothing else. It exists so the generator can be
+// QUIT (and a STATS with the connection count) on one event loop, nothing else. It exists so the generator can be
 // tested against a server that misbehaves on purpose:
 //   --wrong-echo   answers every ECHO with a corrupted payload.
 // Usage: node fake-lab-server.mjs --port 0 [--wrong-echo]
@@ -13,6 +13,7 @@ const portIndex = args.indexOf('--port');
 const port = portIndex === -1 ? 0 : Number(args[portIndex + 1]);
 const wrongEcho = args.includes('--wrong-echo');
 const store = new Map();
+let connectionsTotal = 0;
 
 function work(n) {
   let digest = createHash('sha256').update('lab').digest();
@@ -37,12 +38,14 @@ function answer(line) {
     case 'GET': return store.has(rest) ? `VALUE ${store.get(rest)}` : 'NIL';
     case 'WORK': return `VALUE ${work(Number(rest))}`;
     case 'SLEEP': return new Promise((resolve) => setTimeout(() => resolve('OK'), Number(rest)));
+    case 'STATS': return JSON.stringify({ model: 'fake', connections: { total: connectionsTotal } });
     case 'QUIT': return 'BYE';
     default: return `ERR unknown command '${command}'`;
   }
 }
 
 const server = net.createServer((socket) => {
+  connectionsTotal++;
   let buffered = '';
   let chain = Promise.resolve();
   socket.setEncoding('latin1');
