@@ -56,7 +56,7 @@ export const DEFAULTS: Omit<ServerConfig, 'model'> = {
   workers: availableParallelism(),
   offload: 'all',
   queue: 1024,
-  maxWorkers: 512,
+  maxWorkers: 256,
   shutdownTimeoutMs: 10_000,
 };
 

@@ -17,7 +17,11 @@ import { round3, SharedCounters } from '../stats.js';
 export interface PerConnectionWorkerData {
   storeBuffer: SharedArrayBuffer;
   countersBuffer: SharedArrayBuffer;
-  /** Two int32s: messages relayed to this worker, and messages it has finished. */
+  /**
+   * Three int32s: messages relayed to this worker, taken up, and finished.
+   * "Taken" is counted before a chunk's replies are posted, so that the main
+   * thread, on receiving them, already sees the room they made.
+   */
   progressBuffer: SharedArrayBuffer;
   testHooks: boolean;
   startedAt: number;
@@ -31,6 +35,9 @@ export type ToWorker = Uint8Array | 'end';
 /** Worker to main thread: replies as a binary string, or 'close' to end the connection.
  *  (No reply is ever the bare word 'close': line replies end in a newline, HTTP ones open with a status line.) */
 export type FromWorker = string | 'close';
+
+const TAKEN = 1;
+const FINISHED = 2;
 
 if (parentPort) serveRelayedConnection(parentPort, rawWorkerData as PerConnectionWorkerData);
 
@@ -51,15 +58,16 @@ function serveRelayedConnection(port: NonNullable<typeof parentPort>, data: PerC
     })),
   };
   const session = new Session(
-    { write: (text) => port.postMessage(text satisfies FromWorker), end: () => port.postMessage('close' satisfies FromWorker), backlogged: () => false },
+    { write: (text) => port.postMessage(text satisfies FromWorker), end: () => port.postMessage('close' satisfies FromWorker), backlogged: () => false, pauseInput: () => {}, resumeInput: () => {} },
     (command) => handleCommand(command, runtime),
     counters,
     createCodec(data.protocol, data),
   );
   const progress = new Int32Array(data.progressBuffer);
   port.on('message', (message: ToWorker) => {
+    Atomics.add(progress, TAKEN, 1);
     if (message === 'end') session.endInput();
     else session.receive(Buffer.from(message.buffer, message.byteOffset, message.byteLength));
-    Atomics.add(progress, 1, 1);
+    Atomics.add(progress, FINISHED, 1);
   });
 }

@@ -19,9 +19,10 @@
 //     connection's worker, and replies posted back are written to the socket.
 //     The main thread only moves bytes; framing and execution happen in the
 //     worker.
-//   - Backpressure is coarser than in the other models: when a client stops
-//     reading, the main thread stops reading from it, but whatever it already
-//     relayed is still executed by the worker.
+//   - Flow control is by the chunk rather than by the request: the main thread
+//     stops reading from a client while the worker has more than a few chunks
+//     waiting, or the client has more than `--max-output` bytes of replies
+//     unread; whatever was already relayed is still executed.
 //   - When a worker dies, the request it was running is answered
 //     `ERR internal error` and a fresh worker takes over the connection; any
 //     requests pipelined behind the failed one had been relayed to the dead
@@ -37,6 +38,11 @@ import { closeWhenIdle } from '../protocol/socket-session.js';
 import type { FromWorker, PerConnectionWorkerData, ToWorker } from './per-connection-worker.js';
 
 const WORKER_FILE = new URL('./per-connection-worker.js', import.meta.url);
+/** Chunks relayed to a worker but not yet taken up by it, past which reading pauses. */
+const MAX_WAITING_CHUNKS = 16;
+const RELAYED = 0;
+const TAKEN = 1;
+const FINISHED = 2;
 
 export function createPerConnectionModel(context: ModelContext): ServerModel {
   const { config, counters } = context;
@@ -65,9 +71,10 @@ export function createPerConnectionModel(context: ModelContext): ServerModel {
 /** One connection: its socket on the main thread, and the worker thread that serves it. */
 class Relay {
   private worker!: Worker;
-  /** [messages relayed to the worker, messages it has finished]: unequal means busy. */
-  private readonly progress = new Int32Array(new SharedArrayBuffer(8));
+  /** Messages relayed to the worker, taken up by it, and finished by it (see per-connection-worker.ts). */
+  private readonly progress = new Int32Array(new SharedArrayBuffer(12));
   private ending = false;
+  private recheck: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -77,13 +84,30 @@ class Relay {
     this.startWorker();
     socket.on('data', (chunk: Buffer) => this.send(new Uint8Array(chunk)));
     socket.on('end', () => this.send('end'));
-    socket.on('drain', () => socket.resume());
+    socket.on('drain', () => this.controlFlow());
     socket.on('close', () => this.stopWorker());
     closeWhenIdle(socket, this, protocol, context.config.idleTimeoutMs);
   }
 
   get busy(): boolean {
-    return Atomics.load(this.progress, 0) !== Atomics.load(this.progress, 1);
+    return Atomics.load(this.progress, RELAYED) !== Atomics.load(this.progress, FINISHED);
+  }
+
+  /** Reads from the client only while the worker keeps up and the client takes its replies. */
+  private controlFlow(): void {
+    if (this.ending) return;
+    const waiting = Atomics.load(this.progress, RELAYED) - Atomics.load(this.progress, TAKEN);
+    const room = waiting < MAX_WAITING_CHUNKS && this.socket.writableLength <= this.context.config.maxOutput;
+    if (room && this.socket.isPaused()) this.socket.resume();
+    else if (!room && !this.socket.isPaused()) this.socket.pause();
+    // Replies (or 'drain') normally prompt the next look; a chunk that completes
+    // no request prompts nothing, so look again shortly while paused.
+    if (!room && this.recheck === undefined) {
+      this.recheck = setTimeout(() => {
+        this.recheck = undefined;
+        this.controlFlow();
+      }, 5);
+    }
   }
 
   /** Graceful stop: read nothing more, let the worker answer what it has, then close. */
@@ -126,14 +150,16 @@ class Relay {
       this.socket.end();
       return;
     }
-    if (!this.socket.write(message, 'latin1') && this.socket.writableLength > this.context.config.maxOutput) this.socket.pause();
+    this.socket.write(message, 'latin1');
+    this.controlFlow();
   }
 
   private replaceFailedWorker(): void {
     const { counters } = this.context;
     counters.add('workerFailures');
     counters.add('errors');
-    Atomics.store(this.progress, 1, Atomics.load(this.progress, 0));
+    Atomics.store(this.progress, TAKEN, Atomics.load(this.progress, RELAYED));
+    Atomics.store(this.progress, FINISHED, Atomics.load(this.progress, RELAYED));
     if (this.protocol === 'http') {
       this.ending = true;
       this.socket.end(refusal('http', 'internal error'));
@@ -150,9 +176,10 @@ class Relay {
 
   /** Posts to the worker; a byte chunk is copied into its own buffer and moved, not cloned. */
   private send(message: ToWorker): void {
-    Atomics.add(this.progress, 0, 1);
+    Atomics.add(this.progress, RELAYED, 1);
     if (message instanceof Uint8Array) this.worker.postMessage(message, [message.buffer as ArrayBuffer]);
     else this.worker.postMessage(message);
+    this.controlFlow();
   }
 }
 

@@ -9,9 +9,10 @@
 //     earlier reply has been written;
 //   - when the client stops sending (half-close) or the server shuts down,
 //     the requests already received are still answered before closing;
-//   - while the client is not reading its replies (the output is backlogged),
-//     nothing more is executed, so a client that only sends cannot make the
-//     server hold an unbounded pile of replies for it.
+//   - flow control: while the client is not reading its replies (the output
+//     is backlogged), nothing more is executed, and while too many requests
+//     wait to be executed, nothing more is read. So a client that only sends
+//     cannot make the server hold an unbounded pile of requests or replies.
 //
 // Every model wires a Session between its transport and `handleCommand`: the
 // async, pool and blocking models to a socket on the main thread
@@ -31,10 +32,15 @@ export interface SessionOutput {
   end(): void;
   /** True while too many written replies are still unsent; `outputDrained` is called when that passes. */
   backlogged(): boolean;
+  /** Stop reading from the client for now (its bytes wait in the kernel, and then at the client). */
+  pauseInput(): void;
+  resumeInput(): void;
 }
 
 /** Replies gathered before one write to the transport. */
 const BATCH_BYTES = 64 * 1024;
+/** Requests received but not yet executed, past which reading pauses. */
+const MAX_QUEUED_REQUESTS = 4096;
 
 export type CommandHandler = (command: Command) => Reply | Promise<Reply>;
 
@@ -45,6 +51,7 @@ export class Session {
   private inputEnded = false;
   private closed = false;
   private finished = false;
+  private inputPaused = false;
 
   constructor(
     private readonly output: SessionOutput,
@@ -105,6 +112,16 @@ export class Session {
     }
     this.dropAnswered();
     this.flush(out);
+    this.controlFlow();
+  }
+
+  /** Reads only while there is room for more requests and the client is taking its replies. */
+  private controlFlow(): void {
+    const room = this.queue.length - this.head < MAX_QUEUED_REQUESTS && !this.output.backlogged();
+    if (room === !this.inputPaused || this.finished) return;
+    this.inputPaused = !room;
+    if (room) this.output.resumeInput();
+    else this.output.pauseInput();
   }
 
   private execute(request: Request): Reply | Promise<Reply> {

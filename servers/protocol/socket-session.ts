@@ -41,11 +41,13 @@ export class SocketSessions {
     const { maxOutput } = this.limits;
     const session = new Session(
       {
-        write: (text) => {
-          if (!socket.write(text, 'latin1') && socket.writableLength > maxOutput) socket.pause();
-        },
+        write: (text) => socket.write(text, 'latin1'),
         end: () => socket.end(),
         backlogged: () => socket.writableLength > maxOutput,
+        pauseInput: () => socket.pause(),
+        resumeInput: () => {
+          if (!this.stopping) socket.resume();
+        },
       },
       handle,
       this.counters,
@@ -54,10 +56,7 @@ export class SocketSessions {
     this.live.set(socket, session);
     socket.on('data', (chunk: Buffer) => session.receive(chunk));
     socket.on('end', () => session.endInput());
-    socket.on('drain', () => {
-      if (!this.stopping && socket.isPaused()) socket.resume();
-      session.outputDrained();
-    });
+    socket.on('drain', () => session.outputDrained());
     closeWhenIdle(socket, session, protocol, this.limits.idleTimeoutMs);
     socket.on('close', () => {
       this.live.delete(socket);

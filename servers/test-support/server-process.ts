@@ -4,6 +4,7 @@
 
 import { ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ModelName } from '../config.js';
 
@@ -126,4 +127,15 @@ export class LineClient {
       else this.lines.push(line);
     }
   }
+}
+
+/** Resident memory of a process in MiB, from /proc (Linux). */
+export function residentMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
+  return kib / 1024;
+}
+
+export function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
