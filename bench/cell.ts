@@ -83,6 +83,7 @@ export function withDeadline<T>(work: Promise<T>, ms: number, what: string): Pro
 /** What the load generator saw that a reader should not have to dig for. */
 export function notesFromLoad(spec: CellSpec, load: LoadResult, timeoutMs: number): string[] {
   const notes: string[] = [];
+  if (load.ok === 0) notes.push('no request was answered correctly inside the measured window');
   const idle = load.perConnection.counts.filter((n) => n === 0).length;
   if (idle > 0) {
     const why =
@@ -181,7 +182,7 @@ async function runRepeat(
     if (sampler) record.samples = sampler.stop().samples;
     if (server) {
       record.server.stop = await server.stop();
-      if (record.server.stop.forced) record.notes.push('the server ignored SIGTERM and was killed');
+      if (record.server.stop.forced) record.notes.push('the server had not exited 3 s after SIGTERM and was killed');
       if (record.status === 'failed' && server.stderrTail()) record.server.stderrTail = server.stderrTail();
     }
     record.wallSec = Math.round((performance.now() - began) / 10) / 100;
@@ -198,6 +199,8 @@ export function summariseRepeats(repeats: readonly RepeatRecord[]): {
   if (measured.length === 0) return { summary: null, medianRepeat: null };
   const loads = measured.map((r) => r.load!);
   const of = (pick: (l: LoadResult) => number) => spread(loads.map(pick));
+  // Latency and fairness describe answered requests; a run that answered none has neither, not zeros.
+  const ofAnswered = (pick: (l: LoadResult) => number) => spread(loads.filter((l) => l.ok > 0).map(pick));
   const ofResources = (pick: (r: NonNullable<RepeatRecord['resources']>) => number) =>
     spread(measured.flatMap((r) => (r.resources ? [pick(r.resources)] : [])));
   const rps = loads.map((l) => l.throughput.requestsPerSec);
@@ -205,15 +208,15 @@ export function summariseRepeats(repeats: readonly RepeatRecord[]): {
     medianRepeat: measured[medianIndex(rps)].index,
     summary: {
       requestsPerSec: spread(rps),
-      p50Us: of((l) => l.latency.p50Us),
-      p90Us: of((l) => l.latency.p90Us),
-      p99Us: of((l) => l.latency.p99Us),
-      p999Us: of((l) => l.latency.p999Us),
-      maxUs: of((l) => l.latency.maxUs),
-      meanUs: of((l) => l.latency.meanUs),
+      p50Us: ofAnswered((l) => l.latency.p50Us),
+      p90Us: ofAnswered((l) => l.latency.p90Us),
+      p99Us: ofAnswered((l) => l.latency.p99Us),
+      p999Us: ofAnswered((l) => l.latency.p999Us),
+      maxUs: ofAnswered((l) => l.latency.maxUs),
+      meanUs: ofAnswered((l) => l.latency.meanUs),
       errors: of((l) => l.errors.total),
       timeouts: of((l) => l.errors.timeout),
-      jainFairness: of((l) => l.perConnection.jainFairness),
+      jainFairness: ofAnswered((l) => l.perConnection.jainFairness),
       clientCpuPercent: of((l) => l.client.cpuPercent),
       serverCpuPercent: ofResources((r) => r.cpuPercent),
       serverPeakRssBytes: ofResources((r) => r.peakRssBytes),

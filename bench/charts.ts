@@ -70,19 +70,19 @@ function title(text: string, ctx: ChartContext): string {
   return `${text} (${ctx.machineNote})`;
 }
 
-function subtitle(ctx: ChartContext, cells: readonly CellRecord[], extra = ''): string {
+/** The first subtitle line names the machine; the second says how to read the chart. */
+
+function subtitle(ctx: ChartContext, cells: readonly CellRecord[], extra = ''): string[] {
   const missing = cells.filter((c) => c.summary === null).length;
   const parts = [
-    ctx.results.machine.cpuModel,
     `median of ${ctx.results.settings.repeat} repeat${ctx.results.settings.repeat === 1 ? '' : 's'}`,
-    `run ${ctx.results.runId}`,
   ];
   if (extra) parts.push(extra);
   if (missing > 0) parts.push(`${missing} failed cell${missing === 1 ? '' : 's'} not drawn`);
-  return parts.join(' · ');
+  return [`${ctx.results.machine.cpuModel}, run ${ctx.results.runId}`, parts.join(' · ')];
 }
 
-function baseOptions(titleText: string, subtitleText: string) {
+function baseOptions(titleText: string, subtitleText: string[]) {
   return {
     responsive: false,
     animation: false as const,
@@ -204,7 +204,8 @@ function distributionChart(group: string, cells: CellRecord[], connections: numb
   orderedSeries(cells).forEach((series, i) => {
     const cell = cells.find((c) => c.series === series);
     const repeat = cell?.repeats.find((r) => r.index === cell.medianRepeat);
-    const points = (repeat?.load?.latency.distribution ?? [])
+    if (!repeat?.load || repeat.load.ok === 0) return;
+    const points = repeat.load.latency.distribution
       .filter((d) => d.percentile < 100)
       .map((d) => ({ x: nines(d.percentile), y: ms(Math.max(d.valueUs, 1)) }));
     if (points.length === 0) return;
@@ -298,7 +299,7 @@ function openLoopChart(cells: CellRecord[], ctx: ChartContext): ChartConfigurati
     options: {
       ...baseOptions(
         title('Open loop: latency against offered rate, kv workload', ctx),
-        subtitle(ctx, cells, `${connections} connections; rates are fractions of each model's closed-loop kv peak`),
+        subtitle(ctx, cells, `${connections} connections, rates scaled from each model's closed-loop peak`),
       ),
       scales: {
         x: { type: 'linear', beginAtZero: true, title: { display: true, text: 'offered rate, requests per second' } },

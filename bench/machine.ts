@@ -17,7 +17,9 @@ export interface MachineInfo {
   node: string;
   os: { platform: string; name: string | null; kernel: string; arch: string };
   git: { commit: string | null; dirty: boolean | null };
+  /** 1, 5 and 15 minute load averages: anything well above zero means something else was using the cores. */
   loadAverageAtStart: number[];
+  loadAverageAtEnd: number[] | null;
 }
 
 function git(args: string[], cwd: string): string | null {
@@ -47,6 +49,21 @@ export function describeMachine(repoDir: string): MachineInfo {
     node: process.version,
     os: { platform: process.platform, name: osName(), kernel: os.release(), arch: process.arch },
     git: { commit, dirty: status === null ? null : status.length > 0 },
-    loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100),
+    loadAverageAtStart: loadAverage(),
+    loadAverageAtEnd: null,
   };
+}
+
+export function loadAverage(): number[] {
+  return os.loadavg().map((x) => Math.round(x * 100) / 100);
+}
+
+/**
+ * A warning when other work is already keeping the cores busy: a benchmark on
+ * a busy machine measures the neighbours as much as the servers.
+ */
+export function busyMachineWarning(machine: MachineInfo): string | null {
+  const [oneMinute] = machine.loadAverageAtStart;
+  if (oneMinute === undefined || oneMinute < 0.5 * machine.cores) return null;
+  return `the machine is already busy (load average ${oneMinute} on ${machine.cores} cores): figures will be disturbed by the other work`;
 }

@@ -32,7 +32,7 @@ describe('buildMatrix', () => {
     expect(count('closed')).toBe(4 * 4 * 5);
     expect(count('reconnect')).toBe(4 * 5);
     expect(count('offload')).toBe(4 * 5);
-    expect(count('open-loop')).toBe(2 * 5);
+    expect(count('open-loop')).toBe(2 * 6);
     expect(new Set(cells.map((c) => c.id)).size).toBe(cells.length);
     expect(cells.filter((c) => c.variant.kind === 'reconnect').every((c) => c.workload === 'echo')).toBe(true);
     expect(

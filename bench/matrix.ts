@@ -30,8 +30,13 @@ export type VariantName = (typeof VARIANTS)[number];
 /** The models whose open-loop behaviour the suite sweeps. */
 export const OPEN_LOOP_MODELS: readonly Model[] = ['async', 'pool'];
 
-/** Fractions of the measured closed-loop kv saturation throughput. */
-export const FULL_OPEN_LOOP_FRACTIONS = [0.25, 0.5, 0.75, 1.0, 1.25];
+/**
+ * Fractions of the measured closed-loop kv saturation throughput. The sweep
+ * goes past 100 % because an open-loop client keeps several requests in
+ * flight per connection, which an event-loop server can batch: its open-loop
+ * ceiling can lie above its closed-loop one.
+ */
+export const FULL_OPEN_LOOP_FRACTIONS = [0.25, 0.5, 0.75, 1.0, 1.25, 1.5];
 
 /**
  * Open-loop cells spread their schedule over this many connections. It only
@@ -87,7 +92,7 @@ export const QUICK_SELECTION: MatrixSelection = {
   workloads: ['echo', 'kv', 'cpu', 'sleep'],
   connections: [4, 64],
   variants: ['open-loop'],
-  openLoopFractions: [0.5, 1.0, 1.25],
+  openLoopFractions: [0.5, 1.0, 1.5],
 };
 
 function seriesName(model: Model, variant: CellVariant): string {

@@ -16,8 +16,8 @@ import { schemaErrors } from './test-support/schema.js';
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const cli = path.join(repo, 'dist', 'bench', 'cli.js');
 
-function bench(args: string[], timeout = 60_000) {
-  return spawnSync(process.execPath, [cli, ...args], { cwd: repo, encoding: 'utf8', timeout });
+function bench(args: string[], timeout = 60_000, env: NodeJS.ProcessEnv = process.env) {
+  return spawnSync(process.execPath, [cli, ...args], { cwd: repo, encoding: 'utf8', timeout, env });
 }
 
 describe('npm run bench on a tiny matrix', () => {
@@ -72,6 +72,31 @@ describe('npm run bench on a tiny matrix', () => {
   });
 });
 
+describe('npm run bench --pin', () => {
+  it('runs the server and the generator on separate cores and records where each ran, or records why it could not', () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'bench-pin-'));
+    try {
+      const run = bench([
+        '--pin', '--models', 'async', '--workloads', 'echo', '--connections', '1',
+        '--duration', '0.5', '--warmup', '0', '--repeat', '1', '--variants', 'none', '--no-calibration', '--out', out,
+      ]);
+      expect(run.status, run.stderr).toBe(0);
+      const results: RunResults = JSON.parse(readFileSync(path.join(out, 'latest', 'results.json'), 'utf8'));
+      expect(schemaErrors(results)).toEqual([]);
+      expect(results.placement.requested).toBe(true);
+      if (results.placement.applied) {
+        expect(results.placement.generatorCpus).toBe('1');
+        expect(results.cells[0].repeats[0].server.cpusAllowed).toBe('0');
+      } else {
+        expect(results.placement.reason).toBeTruthy();
+        expect(run.stderr).toMatch(/pinning not applied/);
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('npm run bench with bad input', () => {
   it.each([
     [['--models', 'threaded'], /unknown model 'threaded'/],
@@ -83,6 +108,17 @@ describe('npm run bench with bad input', () => {
     const result = bench(args as string[], 20_000);
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(message as RegExp);
+  });
+
+  it('says how to install Redis, and installs nothing, when the calibration tools are missing', () => {
+    const emptyPath = mkdtempSync(path.join(os.tmpdir(), 'bench-path-'));
+    try {
+      const result = bench(['--quick', '--dry-run'], 20_000, { ...process.env, PATH: emptyPath });
+      expect(result.status).toBe(0);
+      expect(result.stderr).toMatch(/redis-server and redis-benchmark not found.*apt-get install redis-server redis-tools/);
+    } finally {
+      rmSync(emptyPath, { recursive: true, force: true });
+    }
   });
 
   it('prints the plan and the cells without running anything on --dry-run', () => {

@@ -15,7 +15,7 @@ import {
   type CalibrationResult,
 } from './calibration.js';
 import { runCell, unrunCell, type CellRunContext } from './cell.js';
-import { describeMachine } from './machine.js';
+import { busyMachineWarning, describeMachine, loadAverage } from './machine.js';
 import {
   buildMatrix,
   estimateSeconds,
@@ -160,6 +160,9 @@ export async function runSuite(config: SuiteConfig, log: (line: string) => void 
   const placement = applyPlacement(config.pin);
   if (config.pin) log(placement.applied ? `pinning: ${placement.method}` : `pinning not applied: ${placement.reason}`);
 
+  const machine = describeMachine(config.repoDir);
+  const busy = busyMachineWarning(machine);
+  if (busy) log(`warning: ${busy}`);
   const { runId, dir } = createRunDir(config.outDir, makeRunId());
   const settings = settingsOf(config);
   const started = Date.now();
@@ -170,7 +173,7 @@ export async function runSuite(config: SuiteConfig, log: (line: string) => void 
     startedAt: new Date(started).toISOString(),
     finishedAt: null,
     elapsedSec: null,
-    machine: describeMachine(config.repoDir),
+    machine,
     invocation: { argv: config.argv, flags: config.flags },
     placement,
     settings,
@@ -230,6 +233,8 @@ export async function runSuite(config: SuiteConfig, log: (line: string) => void 
   }
 
   results.status = interrupted ? 'interrupted' : 'complete';
+  const loadAtEnd = loadAverage();
+  results.machine.loadAverageAtEnd = loadAtEnd;
   results.finishedAt = new Date().toISOString();
   results.elapsedSec = Math.round((Date.now() - started) / 100) / 10;
   try {
@@ -245,7 +250,8 @@ export async function runSuite(config: SuiteConfig, log: (line: string) => void 
   const failed = results.cells.filter((c) => c.status !== 'ok').length;
   process.stdout.write(
     `${results.cells.length} cells (${failed} failed or partial) in ${formatDuration(results.elapsedSec)} ` +
-      `(estimated ${formatDuration(estimate)}); results in ${dir}\n`,
+      `(estimated ${formatDuration(estimate)}); load average ${results.machine.loadAverageAtStart[0]} at the start, ` +
+      `${loadAtEnd[0]} at the end; results in ${dir}\n`,
   );
   return { runDir: dir, results, exitCode: interrupted ? 130 : 0 };
 }

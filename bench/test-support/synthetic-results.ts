@@ -128,6 +128,7 @@ export function syntheticResults(selection: MatrixSelection, repeat = 3): RunRes
       os: { platform: 'linux', name: 'Test Linux', kernel: '6.1.0', arch: 'x64' },
       git: { commit: 'a'.repeat(40), dirty: false },
       loadAverageAtStart: [0.1, 0.2, 0.3],
+      loadAverageAtEnd: [1.9, 1.1, 0.6],
     },
     invocation: { argv: [], flags: {} },
     placement: { requested: false, applied: false, method: 'none', serverCpus: null, generatorCpus: '0-1' },

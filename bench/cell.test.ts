@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { loadOptionsFor, notesFromLoad, serverFlags, summariseRepeats, withDeadline } from './cell.js';
+import { makeCell, type CellSpec } from './matrix.js';
+import type { RepeatRecord } from './results.js';
+import { syntheticResults } from './test-support/synthetic-results.js';
+
+const selection = { models: ['async', 'blocking'] as const, workloads: ['echo'] as const, connections: [4], variants: [], openLoopFractions: [] };
+
+function repeatsOf(id: string): RepeatRecord[] {
+  return syntheticResults({ ...selection, models: [...selection.models], workloads: [...selection.workloads] }, 3).cells.find((c) => c.id === id)!.repeats;
+}
+
+describe('summariseRepeats', () => {
+  it('reports each key figure as the median of the repeats with their min and max, and names the median repeat', () => {
+    const repeats = repeatsOf('async/echo/c4');
+    const rps = repeats.map((r) => r.load!.throughput.requestsPerSec);
+    const { summary, medianRepeat } = summariseRepeats(repeats);
+    expect(summary!.requestsPerSec).toEqual({ median: rps[1], min: rps[0], max: rps[2], n: 3 });
+    expect(medianRepeat).toBe(1);
+  });
+
+  it('leaves failed repeats out of the figures', () => {
+    const repeats = repeatsOf('async/echo/c4');
+    repeats[2] = { ...repeats[2], status: 'failed', failure: 'boom', load: null };
+    expect(summariseRepeats(repeats).summary!.requestsPerSec!.n).toBe(2);
+  });
+
+  it('gives no latency or fairness for a run that answered nothing, rather than zeros', () => {
+    const repeats = repeatsOf('async/echo/c4').slice(0, 1);
+    repeats[0].load = { ...repeats[0].load!, ok: 0, throughput: { requestsPerSec: 0, bytesPerSec: 0 } };
+    const { summary } = summariseRepeats(repeats);
+    expect(summary!.requestsPerSec!.median).toBe(0);
+    expect(summary!.p99Us).toBeNull();
+    expect(summary!.jainFairness).toBeNull();
+  });
+
+  it('has no summary when every repeat failed', () => {
+    const repeats = repeatsOf('async/echo/c4').map((r) => ({ ...r, status: 'failed' as const, failure: 'x', load: null }));
+    expect(summariseRepeats(repeats)).toEqual({ summary: null, medianRepeat: null });
+  });
+});
+
+describe('notesFromLoad', () => {
+  it('explains idle connections under the blocking model, which serves one connection at a time', () => {
+    const load = repeatsOf('blocking/echo/c4')[0].load!;
+    const spec: CellSpec = makeCell('blocking', 'echo', 4, { kind: 'closed' });
+    expect(notesFromLoad(spec, load, 2000).join('\n')).toMatch(/3 of 4 connections completed no measured request.*one connection at a time/);
+  });
+
+  it('counts timeouts and shed requests in words', () => {
+    const load = repeatsOf('async/echo/c4')[0].load!;
+    const noisy = { ...load, errors: { ...load.errors, timeout: 5, busy: 2, total: 7 } };
+    const notes = notesFromLoad(makeCell('async', 'echo', 4, { kind: 'closed' }), noisy, 2000);
+    expect(notes).toContain('5 requests got no reply within 2000 ms');
+    expect(notes).toContain('2 requests were shed with ERR server busy');
+  });
+});
+
+describe('what a cell asks of the server and the generator', () => {
+  it('starts the server on a port of its own choosing on loopback, with the variant flags', () => {
+    expect(serverFlags(makeCell('pool', 'cpu', 4, { kind: 'offload', offload: 'heavy' }))).toEqual([
+      '--model=pool', '--host', '127.0.0.1', '--port', '0', '--offload', 'heavy',
+    ]);
+  });
+
+  it('drives reconnect and open-loop cells as such, and closed-loop cells without a rate', () => {
+    const settings = syntheticResults({ ...selection, models: ['async'], workloads: ['echo'] }).settings;
+    const reconnect = loadOptionsFor(makeCell('async', 'echo', 4, { kind: 'reconnect' }), '127.0.0.1', 9, null, settings);
+    expect(reconnect).toMatchObject({ reconnect: true, connections: 4, port: 9, durationSec: 2, warmupSec: 0.5 });
+    expect('rate' in reconnect).toBe(false);
+    const open = loadOptionsFor(makeCell('async', 'kv', 64, { kind: 'open-loop', rateFraction: 0.5 }), '127.0.0.1', 9, 1234, settings);
+    expect(open).toMatchObject({ rate: 1234, workload: 'kv', reconnect: false });
+  });
+});
+
+describe('withDeadline', () => {
+  it('turns work that outlives its deadline into a failure with a reason', async () => {
+    await expect(withDeadline(new Promise(() => {}), 50, 'the load run')).rejects.toThrow(/the load run timed out/);
+  });
+
+  it('passes through work that finishes in time', async () => {
+    await expect(withDeadline(Promise.resolve(7), 1000, 'x')).resolves.toBe(7);
+  });
+});
