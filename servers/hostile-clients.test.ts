@@ -245,7 +245,8 @@ describe.each(MODELS)('the %s model with slow and misbehaving clients', (model) 
     try {
       const clients = await Promise.all(Array.from({ length: 1000 }, () => LineClient.connect(server.port)));
       // The blocking model serves them one after another: each closes after its reply.
-      const replies = await Promise.all(clients.map((client, i) => client.request(`ECHO ${i}`).finally(() => client.close())));
+      // Generous: a hundred-odd thread starts on two cores take seconds.
+      const replies = await Promise.all(clients.map((client, i) => client.request(`ECHO ${i}`, 60_000).finally(() => client.close())));
       const answered = replies.filter((reply, i) => reply === String(i)).length;
       const refused = replies.filter((reply) => reply === 'ERR max workers').length;
       if (model === 'per-connection') {

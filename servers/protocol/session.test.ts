@@ -16,16 +16,21 @@ function harness(handle: CommandHandler, maxLine = 1024) {
   const events: (string | typeof END)[] = [];
   const counters = new SharedCounters();
   let backlogged = false;
+  /** 'pause' and 'resume' calls on the input, in order. */
+  const flow: string[] = [];
   const output: SessionOutput = {
     write: (text) => void events.push(text),
     end: () => void events.push(END),
     backlogged: () => backlogged,
+    pauseInput: () => void flow.push('pause'),
+    resumeInput: () => void flow.push('resume'),
   };
   const session = new Session(output, handle, counters, new LineCodec(maxLine));
   return {
     session,
     counters,
     events,
+    flow,
     send: (text: string) => session.receive(Buffer.from(text, 'latin1')),
     /** Everything written so far, as one string. */
     written: () => events.filter((event): event is string => event !== END).join(''),
@@ -173,6 +178,27 @@ describe('Session', () => {
     h.setBacklogged(false);
     h.session.outputDrained();
     expect(h.written()).toBe('a\nb\n');
+  });
+
+  it('stops reading while the output is backlogged, and reads again once it drains', () => {
+    const h = harness(timedEcho().handle);
+    h.setBacklogged(true);
+    h.send('ECHO a\n');
+    expect(h.flow).toEqual(['pause']);
+    h.setBacklogged(false);
+    h.session.outputDrained();
+    expect(h.written()).toBe('a\n');
+    expect(h.flow).toEqual(['pause', 'resume']);
+  });
+
+  it('stops reading once thousands of requests wait behind a slow one, and reads again when they are done', async () => {
+    const h = harness(timedEcho().handle);
+    h.send('ECHO 20:slow\n');
+    h.send('PING\n'.repeat(5000));
+    expect(h.flow).toEqual(['pause']);
+    await until(() => h.written().length > 0);
+    expect(h.written()).toBe(`slow\n${'PONG\n'.repeat(5000)}`);
+    expect(h.flow).toEqual(['pause', 'resume']);
   });
 
   it('keeps order across a long pipeline of a hundred thousand requests in one chunk', () => {

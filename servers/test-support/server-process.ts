@@ -102,9 +102,9 @@ export class LineClient {
     });
   }
 
-  async request(line: string): Promise<string | null> {
+  async request(line: string, timeoutMs?: number): Promise<string | null> {
     this.send(line);
-    return this.readLine();
+    return this.readLine(timeoutMs);
   }
 
   async readLines(count: number): Promise<(string | null)[]> {
