@@ -71,10 +71,11 @@ export interface DriverReport {
   /** Good replies per owned connection, parallel to `DriverSetup.slots`. */
   slotCounts: number[];
   measuredSent: number;
-  /** First and last good reply to a measured request (0 when none). */
-  firstCompletionUs: number;
+  /** When the first and last measured requests were actually handed to their sockets. */
+  firstSendUs: number;
+  lastSendUs: number;
+  /** The last reply to a measured request (0 when none). */
   lastCompletionUs: number;
-  lastScheduledUs: number;
   maxSendLagUs: number;
 }
 
@@ -114,6 +115,7 @@ export class Driver {
   private readonly channels: (Channel | undefined)[];
   private readonly live = new Set<Channel>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly immediates = new Set<NodeJS.Immediate>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private tickTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   private openLoopSent = 0;
@@ -146,9 +148,9 @@ export class Driver {
       bytesReceived: 0,
       slotCounts: setup.slots.map(() => 0),
       measuredSent: 0,
-      firstCompletionUs: 0,
+      firstSendUs: 0,
+      lastSendUs: 0,
       lastCompletionUs: 0,
-      lastScheduledUs: 0,
       maxSendLagUs: 0,
     };
   }
@@ -158,7 +160,7 @@ export class Driver {
     this.clock = clock;
     return new Promise((resolve) => {
       this.finishRun = resolve;
-      this.after((clock.startUs - nowUs()) / 1000, () => this.begin());
+      this.at(clock.startUs, () => this.begin());
     });
   }
 
@@ -166,8 +168,10 @@ export class Driver {
     this.sending = true;
     const sweepMs = Math.max(1, Math.min(50, this.options.timeoutMs / 4));
     this.sweepTimer = setInterval(() => this.sweepTimeouts(), sweepMs);
-    if (this.clock.endUs !== undefined) this.after((this.clock.endUs - nowUs()) / 1000, () => this.stopSending());
     if (this.openLoop) {
+      // No end timer here: the schedule itself ends the run once the next request
+      // would be due after the window, so a generator that fell behind still sends
+      // every request that was due inside it.
       const totalRate = this.options.rate!;
       const myRate = (totalRate * this.setup.slots.length) / this.options.connections;
       this.openLoopIntervalUs = 1e6 / myRate;
@@ -175,6 +179,7 @@ export class Driver {
       this.openLoopOffsetUs = (this.setup.threadIndex * 1e6) / totalRate;
       this.tick();
     } else {
+      if (this.clock.endUs !== undefined) this.at(this.clock.endUs, () => this.stopSending());
       this.setup.slots.forEach((_, local) => this.openClosedLoopSlot(local));
     }
   }
@@ -257,9 +262,12 @@ export class Driver {
     const measured = scheduledUs >= this.clock.measureStartUs;
     const bytes = channel.send({ op: this.generator.next(), scheduledUs, measured, slot: local });
     if (measured) {
-      this.report.bytesSent += bytes;
-      this.report.measuredSent++;
-      this.report.lastScheduledUs = scheduledUs;
+      const report = this.report;
+      report.bytesSent += bytes;
+      report.measuredSent++;
+      const sentUs = this.openLoop ? nowUs() : scheduledUs;
+      if (report.firstSendUs === 0) report.firstSendUs = sentUs;
+      report.lastSendUs = sentUs;
     }
     return true;
   }
@@ -329,7 +337,6 @@ export class Driver {
       return;
     }
     report.ok++;
-    if (report.firstCompletionUs === 0) report.firstCompletionUs = atUs;
     report.slotCounts[pending.slot]++;
     const latencyUs = atUs - pending.scheduledUs;
     recordLatency(report.latency, latencyUs);
@@ -384,6 +391,7 @@ export class Driver {
     this.clearTick();
     clearInterval(this.sweepTimer);
     for (const timer of this.timers) clearTimeout(timer);
+    for (const immediate of this.immediates) clearImmediate(immediate);
     for (const channel of [...this.live]) {
       // Anything still owed a reply now is overdue by definition.
       if (channel.inFlight > 0) channel.abandon('timeout');
@@ -398,6 +406,22 @@ export class Driver {
     clearTimeout(this.tickTimer as NodeJS.Timeout);
     clearImmediate(this.tickTimer as NodeJS.Immediate);
     this.tickTimer = undefined;
+  }
+
+  /**
+   * Run `action` at `timeUs` on the shared clock, not before: timers may fire a
+   * little early by this clock, and a driver starting early would count its
+   * first requests as warmup.
+   */
+  private at(timeUs: number, action: () => void): void {
+    const waitMs = (timeUs - nowUs()) / 1000;
+    if (waitMs <= 0) return action();
+    if (waitMs > TIMER_MARGIN_MS) return this.after(waitMs - TIMER_MARGIN_MS, () => this.at(timeUs, action));
+    const immediate = setImmediate(() => {
+      this.immediates.delete(immediate);
+      this.at(timeUs, action);
+    });
+    this.immediates.add(immediate);
   }
 
   private after(ms: number, action: () => void): void {

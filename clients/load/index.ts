@@ -229,13 +229,10 @@ function assembleResult(
     client,
   };
   if (options.rate !== undefined) {
-    const measuredSent = sum((r) => r.measuredSent);
-    const lastScheduledUs = Math.max(...reports.map((r) => r.lastScheduledUs));
-    const scheduleSec = options.durationSec ?? Math.max(1e-6, (lastScheduledUs - clock.measureStartUs) / 1e6 + 1 / options.rate);
     result.openLoop = {
       targetRate: options.rate,
-      achievedRate: round(replyRate(reports), 1),
-      sentRate: round(measuredSent / scheduleSec, 1),
+      achievedRate: round(ok / measuredSec, 1),
+      sentRate: round(sendRate(reports), 1),
       maxSendLagMs: round(Math.max(...reports.map((r) => r.maxSendLagUs)) / 1000, 2),
     };
   }
@@ -243,17 +240,15 @@ function assembleResult(
 }
 
 /**
- * The rate at which good replies arrived, from the first to the last. Unlike
- * ok / window, it is not diluted by the latency of the first and last replies:
- * a server that keeps up at rate R, however slowly it answers each request,
- * shows R.
+ * How fast events happened, from the first to the last (n events span n - 1
+ * intervals): the rate the generator really sent at, whatever the schedule said.
  */
-function replyRate(reports: DriverReport[]): number {
-  const answered = reports.filter((r) => r.ok > 0);
-  const ok = answered.reduce((total, r) => total + r.ok, 0);
-  if (ok < 2) return 0;
-  const spanSec = (Math.max(...answered.map((r) => r.lastCompletionUs)) - Math.min(...answered.map((r) => r.firstCompletionUs))) / 1e6;
-  return spanSec > 0 ? (ok - 1) / spanSec : 0;
+function sendRate(reports: DriverReport[]): number {
+  const active = reports.filter((r) => r.measuredSent > 0);
+  const n = active.reduce((total, r) => total + r.measuredSent, 0);
+  if (n < 2) return 0;
+  const spanSec = (Math.max(...active.map((r) => r.lastSendUs)) - Math.min(...active.map((r) => r.firstSendUs))) / 1e6;
+  return spanSec > 0 ? (n - 1) / spanSec : 0;
 }
 
 function round(value: number, digits: number): number {

@@ -109,9 +109,9 @@ export interface LoadResult {
   client: { cpuUserMs: number; cpuSystemMs: number; cpuPercent: number; threads: number; osThreads?: number };
   openLoop?: {
     targetRate: number;
-    /** Good replies per second, from the first good reply to the last. */
+    /** Good replies per second of the measured window (which runs to the last reply): the same as throughput. */
     achievedRate: number;
-    /** Measured requests sent per second of schedule. */
+    /** Measured requests actually written per second, from the first to the last. */
     sentRate: number;
     /** The latest a request was sent after its scheduled time: large values mean the generator fell behind. */
     maxSendLagMs: number;
