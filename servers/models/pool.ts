@@ -35,6 +35,11 @@ const ALWAYS_ON_MAIN_THREAD: ReadonlySet<CommandName> = new Set(['STATS', 'QUIT'
 /** The commands worth a thread hand-off under `--offload=heavy` (and the fault hook, so it always reaches a worker). */
 const HEAVY: ReadonlySet<CommandName> = new Set(['WORK', 'SLEEP', 'DEBUG']);
 
+/** piscina's two ways of saying "every worker is busy and there is no room to wait". */
+function isPoolFull(error: Error): boolean {
+  return error.message === 'Task queue is at limit' || error.message.startsWith('No task queue available');
+}
+
 export function createPoolModel(context: ModelContext): ServerModel {
   const { config, counters } = context;
   const pool = new Piscina({
@@ -76,7 +81,7 @@ export function createPoolModel(context: ModelContext): ServerModel {
     return pool.run(command).then(
       (reply: string) => reply,
       (error: Error) => {
-        if (error.message === 'Task queue is at limit') {
+        if (isPoolFull(error)) {
           counters.add('busyRejections');
           counters.add('errors');
           return 'ERR server busy';

@@ -90,12 +90,15 @@ export class SocketSessions {
 
 /**
  * Closes `socket` after `idleTimeoutMs` without traffic, unless its session is
- * still working on something (a long SLEEP is not idleness).
+ * still working on something (a long SLEEP is not idleness). A line-protocol
+ * client is told why; an HTTP client expects an idle keep-alive connection to
+ * be closed without a word, so it gets none.
  */
-export function closeWhenIdle(socket: Socket, session: { busy: boolean } | undefined, protocol: CodecName, idleTimeoutMs: number): void {
+export function closeWhenIdle(socket: Socket, session: { busy: boolean }, protocol: CodecName, idleTimeoutMs: number): void {
   socket.setTimeout(idleTimeoutMs, () => {
-    if (session?.busy) return;
-    socket.end(refusal(protocol, 'idle timeout'));
+    if (session.busy) return;
+    if (protocol === 'line') socket.end(refusal(protocol, 'idle timeout'));
+    else socket.end();
     socket.destroySoon();
   });
 }
