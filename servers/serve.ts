@@ -8,6 +8,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { DEFAULT_PORT, DEFAULTS, describeSettings, MODELS, OFFLOAD_MODES, ServerConfig } from './config.js';
 import { RunningServer, startServer } from './server.js';
+import { MAX_STORE_MB } from './store/store.js';
 
 const MODEL_SUMMARY = `Models:
   blocking        one thread serves one connection at a time, to its end; everything blocks
@@ -47,7 +48,7 @@ function parseArguments(argv: string[]): ServerConfig {
       requireInteger('queue', a.queue, 0);
       requireInteger('max-workers', a['max-workers'], 1);
       requireInteger('shutdown-timeout', a['shutdown-timeout'], 0);
-      if (!(a['store-mb'] > 0)) throw new Error('--store-mb must be a positive number of MiB');
+      if (!(a['store-mb'] > 0 && a['store-mb'] <= MAX_STORE_MB)) throw new Error(`--store-mb must be more than 0 and at most ${MAX_STORE_MB} (MiB), got ${a['store-mb']}`);
       return true;
     })
     .strict()

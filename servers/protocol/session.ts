@@ -105,7 +105,14 @@ export class Session {
       const reply = this.execute(request);
       if (reply instanceof Promise) {
         this.awaiting = true;
-        reply.then((settled) => this.settle(request, settled));
+        reply.then(
+          (settled) => this.settle(request, settled),
+          // Handlers turn failures into ERR replies themselves; this is the backstop that keeps the connection alive.
+          () => {
+            this.counters.add('errors');
+            this.settle(request, 'ERR internal error');
+          },
+        );
         break;
       }
       outBytes += this.answer(request, reply, out);

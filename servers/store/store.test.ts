@@ -116,16 +116,18 @@ describe('SharedStore size', () => {
     expect(SharedStore.create(0.5).buffer.byteLength).toBe(MiB / 2);
   });
 
-  it('is never smaller than 64 KiB, however small the size asked for', () => {
-    expect(SharedStore.create(0).buffer.byteLength).toBe(64 * 1024);
+  it('is never smaller than 64 KiB, however small a positive size asked for', () => {
     expect(SharedStore.create(0.001).buffer.byteLength).toBe(64 * 1024);
+    expect(SharedStore.create(0.01).buffer.byteLength).toBe(64 * 1024);
   });
 
-  // Known bug: `Math.floor(megabytes * MiB) & ~7` wraps past 2^31, so 2048 MiB
-  // (or 4096) silently becomes the 64 KiB minimum; and the header keeps heap
-  // offsets in int32, so sizes from 2 GiB on cannot work anyway. Such a size
-  // should be refused clearly. (Calling create(2048) today costs only 64 KiB.)
-  it.fails('refuses, rather than silently shrinking, a size of 2 GiB or more that its int32 offsets cannot address', () => {
+  it('refuses a size of zero or less instead of guessing one', () => {
+    expect(() => SharedStore.create(0)).toThrow(RangeError);
+    expect(() => SharedStore.create(-1)).toThrow(RangeError);
+  });
+
+  // Offsets and counters in the header are int32, so 2 GiB and up cannot be addressed.
+  it('refuses, rather than silently shrinking, a size of 2 GiB or more that its int32 offsets cannot address', () => {
     expect(() => SharedStore.create(2048)).toThrow();
     expect(() => SharedStore.create(4096)).toThrow();
   });

@@ -48,6 +48,8 @@ const RECORD_HEADER_BYTES = 16;
 const FLAG_DEAD = 1;
 const MAX_LOAD = 0.75;
 const MIN_STORE_BYTES = 64 * 1024;
+/** Offsets and counters in the header are int32: the buffer must stay under 2 GiB. */
+export const MAX_STORE_MB = 1024;
 
 export class StoreFullError extends Error {
   constructor() {
@@ -88,6 +90,7 @@ export class SharedStore {
 
   /** Creates a fresh store of `megabytes` MiB (the whole shared buffer). */
   static create(megabytes: number): SharedStore {
+    if (!(megabytes > 0 && megabytes <= MAX_STORE_MB)) throw new RangeError(`store size must be more than 0 and at most ${MAX_STORE_MB} MiB, got ${megabytes}`);
     const bytes = Math.max(MIN_STORE_BYTES, Math.floor(megabytes * 1024 * 1024) & ~7);
     const buffer = new SharedArrayBuffer(bytes);
     const header = new Int32Array(buffer, 0, HEADER_INTS);
