@@ -22,6 +22,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { runLoad, defaultLoadOptions, type LoadResult } from '../clients/load/index.js';
+import { withDeadline } from './cell.js';
 import { findOnPath, pinnedCommand, type Placement } from './pin.js';
 import type { RunSettings } from './results.js';
 import { median } from './stats.js';
@@ -190,7 +191,8 @@ function runRedisBenchmark(path: string, port: number, connections: number, requ
 }
 
 async function runOurs(port: number, connections: number, readRatio: number, settings: RunSettings, valueBytes: number, keys: number): Promise<LoadResult> {
-  return runLoad({
+  const deadlineMs = (settings.warmupSec + settings.durationSec + settings.timeoutMs / 1000 + 15) * 1000;
+  const run = runLoad({
     ...defaultLoadOptions,
     host: '127.0.0.1',
     port,
@@ -207,6 +209,7 @@ async function runOurs(port: number, connections: number, readRatio: number, set
     threads: settings.clientThreads,
     timeoutMs: settings.timeoutMs,
   });
+  return withDeadline(run, deadlineMs, 'our generator against redis-server');
 }
 
 function interpret(ratio: number | null): string {

@@ -81,7 +81,7 @@ describe('open-loop rate sweep', () => {
 
   it('takes saturation as the best closed-loop kv median of the same model, ignoring failures and other cells', () => {
     const kv = (model: 'async' | 'pool', c: number, rps: number | null, kind: 'closed' | 'reconnect' = 'closed') => ({
-      spec: makeCell(model, 'kv', c, { kind }),
+      ...makeCell(model, 'kv', c, { kind }),
       medianRps: rps,
     });
     const measured = [
@@ -90,7 +90,7 @@ describe('open-loop rate sweep', () => {
       kv('async', 64, null),
       kv('async', 256, 50_000, 'reconnect'),
       kv('pool', 16, 20_000),
-      { spec: makeCell('async', 'echo', 16, { kind: 'closed' }), medianRps: 99_000 },
+      { ...makeCell('async', 'echo', 16, { kind: 'closed' }), medianRps: 99_000 },
     ];
     expect(saturationThroughput(measured, 'async')).toBe(9000);
     expect(saturationThroughput(measured, 'pool')).toBe(20_000);

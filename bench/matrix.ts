@@ -181,12 +181,13 @@ export function openLoopRates(saturationRps: number, fractions: readonly number[
  * reason instead of guessing.
  */
 export function saturationThroughput(
-  measured: readonly { spec: CellSpec; medianRps: number | null }[],
+  measured: readonly (Pick<CellSpec, 'model' | 'workload' | 'variant'> & { medianRps: number | null })[],
   model: Model,
 ): number | undefined {
   let best: number | undefined;
-  for (const { spec, medianRps } of measured) {
-    if (spec.model !== model || spec.workload !== 'kv' || spec.variant.kind !== 'closed') continue;
+  for (const cell of measured) {
+    const { medianRps } = cell;
+    if (cell.model !== model || cell.workload !== 'kv' || cell.variant.kind !== 'closed') continue;
     if (medianRps === null || !(medianRps > 0)) continue;
     if (best === undefined || medianRps > best) best = medianRps;
   }

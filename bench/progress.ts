@@ -29,6 +29,7 @@ export class Progress {
   private readonly began = Date.now();
   private cellsDone = 0;
   private runsDone = 0;
+  private lastRunEnded = Date.now();
   private current = '';
   private timer: NodeJS.Timeout | undefined;
 
@@ -42,11 +43,17 @@ export class Progress {
     return this.options.totalCells * this.options.repeat;
   }
 
-  /** Seconds left: the estimate at first, then the pace of the runs so far. */
+  /**
+   * Seconds left: the estimate at first, then the average pace of the finished
+   * runs applied to those still to come, less the time the current run has
+   * already had.
+   */
   secondsLeft(): number {
-    const elapsed = (Date.now() - this.began) / 1000;
-    if (this.runsDone === 0) return Math.max(0, this.options.estimatedSec - elapsed);
-    return (elapsed / this.runsDone) * (this.totalRuns - this.runsDone);
+    const now = Date.now();
+    if (this.runsDone === 0) return Math.max(0, this.options.estimatedSec - (now - this.began) / 1000);
+    const perRun = (this.lastRunEnded - this.began) / 1000 / this.runsDone;
+    const intoCurrent = (now - this.lastRunEnded) / 1000;
+    return Math.max(0, perRun * (this.totalRuns - this.runsDone) - Math.min(intoCurrent, perRun));
   }
 
   repeatStarted(spec: CellSpec, index: number): void {
@@ -57,13 +64,17 @@ export class Progress {
 
   repeatFinished(outcome: string): void {
     this.runsDone++;
+    this.lastRunEnded = Date.now();
     if (!this.tty) this.line(`    ${outcome}`);
   }
 
   /** Counts the cell as done, including any of its repeats that never ran. */
   cellFinished(): void {
     this.cellsDone++;
-    this.runsDone = this.cellsDone * this.options.repeat;
+    if (this.runsDone < this.cellsDone * this.options.repeat) {
+      this.runsDone = this.cellsDone * this.options.repeat;
+      this.lastRunEnded = Date.now();
+    }
     if (this.tty) this.draw();
   }
 

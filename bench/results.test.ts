@@ -46,10 +46,12 @@ describe('pointLatestAt', () => {
 });
 
 describe('toReadableJson', () => {
-  it('round-trips to the same value, keeping arrays of numbers on one line', () => {
-    const value = { a: [1, 2, 3], b: { c: 'x', d: [{ e: null }], f: [] }, g: undefined };
+  it('round-trips to the same value, keeping arrays of numbers and small flat objects on one line', () => {
+    const value = { a: [1, 2, 3], b: { c: 'x', d: [{ e: null }], f: [], h: { deep: { er: 1 } } }, g: undefined };
     const text = toReadableJson(value);
-    expect(JSON.parse(text)).toEqual({ a: [1, 2, 3], b: { c: 'x', d: [{ e: null }], f: [] } });
+    expect(JSON.parse(text)).toEqual({ a: [1, 2, 3], b: { c: 'x', d: [{ e: null }], f: [], h: { deep: { er: 1 } } } });
     expect(text).toContain('"a": [1,2,3]');
+    expect(text).toContain('{"e":null}');
+    expect(text).toContain('"h": {\n');
   });
 });

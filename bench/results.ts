@@ -141,15 +141,21 @@ export function createRunDir(outDir: string, runId: string): { runId: string; di
   throw new Error(`could not create a run directory under ${outDir}`);
 }
 
+const isPrimitive = (v: unknown) => v === null || typeof v !== 'object';
+
 /**
- * JSON with two-space indentation, except that arrays of plain numbers stay on
- * one line: per-connection counts and timelines are long, and one number per
- * line would make the file ten times taller without making it clearer.
+ * JSON with two-space indentation, except that arrays of plain numbers and
+ * small flat objects stay on one line: per-connection counts, percentile
+ * points and samples are many, and one number per line would make the file
+ * ten times taller without making it clearer.
  */
 export function toReadableJson(value: unknown, indent = ''): string {
+  if (value !== null && typeof value === 'object' && Object.values(value).every(isPrimitive)) {
+    const flat = JSON.stringify(value);
+    if (Array.isArray(value) ? value.every((v) => typeof v === 'number' || v === null) : flat.length <= 100) return flat;
+  }
   if (Array.isArray(value)) {
     if (value.length === 0) return '[]';
-    if (value.every((v) => typeof v === 'number' || v === null)) return JSON.stringify(value);
     const inner = indent + '  ';
     return `[\n${value.map((v) => inner + toReadableJson(v, inner)).join(',\n')}\n${indent}]`;
   }

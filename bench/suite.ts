@@ -224,7 +224,9 @@ export async function runSuite(config: SuiteConfig, log: (line: string) => void 
     } else if (interrupted) {
       results.calibration = { skipped: true, reason: 'interrupted before calibration' };
     } else if (tools) {
-      results.calibration = await runCalibration(tools, config.calibrationConnections, settings, placement, (l) => progress.log(l));
+      results.calibration = await runCalibration(tools, config.calibrationConnections, settings, placement, (l) =>
+        progress.log(l),
+      ).catch((err: Error): CalibrationResult => ({ skipped: true, reason: `calibration failed: ${err.message}` }));
     }
   } finally {
     progress.finish();
@@ -270,10 +272,7 @@ async function runOneCell(
   if (interrupted()) return unrunCell(spec, repeat, 'interrupted before this cell ran');
   if (spec.variant.kind !== 'open-loop') return runCell(spec, null, ctx);
 
-  const measured = done.map((c) => ({
-    spec: { ...spec, model: c.model, workload: c.workload, variant: c.variant },
-    medianRps: c.summary?.requestsPerSec?.median ?? null,
-  }));
+  const measured = done.map((c) => ({ ...c, medianRps: c.summary?.requestsPerSec?.median ?? null }));
   const saturation = saturationThroughput(measured, spec.model);
   if (saturation === undefined) {
     return unrunCell(spec, repeat, `no successful closed-loop kv cell for ${spec.model} in this run to derive the rate from`);
