@@ -13,15 +13,15 @@ function range(m: Measured, digits: number): string {
 export function formatCosts(c: NodeCosts): string {
   const mib = (m: Measured) => ({ ...m, median: m.median / 2 ** 20, min: m.min / 2 ** 20, max: m.max / 2 ** 20 });
   const loop = (name: string, l: NodeCosts['eventLoop']['idle']) =>
-    `${name.padEnd(34)}utilization ${l.utilization.toFixed(2)}, delay p50 ${l.delayP50Ms.toFixed(1)} ms, p99 ${l.delayP99Ms.toFixed(1)} ms, max ${l.delayMaxMs.toFixed(1)} ms`;
+    `${name.padEnd(36)}utilization ${l.utilization.toFixed(2)}, delay p50 ${l.delayP50Ms.toFixed(1)} ms, p99 ${l.delayP99Ms.toFixed(1)} ms, max ${l.delayMaxMs.toFixed(1)} ms`;
   return [
     `Node ${c.node} on ${c.cores} cores, ${c.measuredAt}`,
-    `${'worker thread start'.padEnd(34)}${range(c.workerStartMs, 1)} ms`,
-    `${'message round trip to a worker'.padEnd(34)}${range(c.messageRoundTripUs, 1)} µs`,
-    `${'piscina task round trip'.padEnd(34)}${range(c.piscinaTaskRoundTripUs, 1)} µs`,
-    `${'memory per idle worker'.padEnd(34)}${range(mib(c.memoryPerWorkerBytes), 1)} MiB`,
-    `${`WORK ${c.work.n}`.padEnd(34)}${range(c.work.ms, 3)} ms`,
-    `${'connect, one request, close'.padEnd(34)}${range(c.connectionCycleMs, 3)} ms`,
+    `${'worker thread start'.padEnd(36)}${range(c.workerStartMs, 1)} ms`,
+    `${'message round trip to a worker'.padEnd(36)}${range(c.messageRoundTripUs, 1)} µs`,
+    `${'piscina task round trip'.padEnd(36)}${range(c.piscinaTaskRoundTripUs, 1)} µs`,
+    `${'memory per idle worker'.padEnd(36)}${range(mib(c.memoryPerWorkerBytes), 1)} MiB`,
+    `${`WORK ${c.work.n}`.padEnd(36)}${range(c.work.ms, 3)} ms`,
+    `${'connect, one request, close'.padEnd(36)}${range(c.connectionCycleMs, 3)} ms`,
     loop('event loop, idle', c.eventLoop.idle),
     loop(`event loop, WORK ${c.work.n} back to back`, c.eventLoop.underWork),
   ].join('\n');
