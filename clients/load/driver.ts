@@ -15,6 +15,14 @@
 //   that waited behind a stall is charged for the wait. This is the correction
 //   for "coordinated omission" that wrk2 made popular.
 //
+// Before the clock starts, `prepare` opens every connection and waits for one
+// PING on each (not with --reconnect, where connecting is what is measured).
+// A server may pay a lot to set a connection up (the per-connection model
+// starts a thread); that cost belongs to the reconnect experiment, not to the
+// latency of the first requests of a steady-state run. The wait is bounded:
+// it ends once every connection answered, or when a second passes with no new
+// answer (the blocking model answers one connection at a time, by design).
+//
 // Only requests due inside the measured window count; warmup traffic goes
 // through the same code and is thrown away. When the window closes the driver
 // stops sending and waits (at most the timeout) for the replies still owed, so
@@ -98,6 +106,10 @@ const TIMER_MARGIN_MS = 1.5;
 /** Pause before reconnecting after a failure, so a dead server is not hammered in a tight loop. */
 const RETRY_AFTER_REFUSED_MS = 50;
 const RETRY_AFTER_FAILURE_MS = 5;
+/** `prepare` gives up when no connection has answered for this long... */
+const PREPARE_STALL_MS = 1000;
+/** ...and in any case after this long. */
+const PREPARE_LIMIT_MS = 30_000;
 
 export class Driver {
   private readonly options: LoadOptions;
@@ -111,7 +123,10 @@ export class Driver {
   private clock!: RunClock;
   private finishRun!: (report: DriverReport) => void;
   private sending = false;
+  private started = false;
   private finished = false;
+  /** While preparing: the connections still waiting for their first PONG. */
+  private readonly greeted = new Map<number, () => void>();
   private readonly channels: (Channel | undefined)[];
   private readonly live = new Set<Channel>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -155,6 +170,38 @@ export class Driver {
     };
   }
 
+  /**
+   * Opens this driver's connections and waits, within bounds, for one PING
+   * answered on each. Resolves with how many answered.
+   */
+  async prepare(): Promise<number> {
+    if (this.options.reconnect) return 0;
+    let lastAnswerAt = Date.now();
+    this.setup.slots.forEach((_, local) => {
+      this.greeted.set(local, () => {
+        this.greeted.delete(local);
+        lastAnswerAt = Date.now();
+      });
+      const channel = this.connect(local);
+      this.channels[local] = channel;
+      channel.send({ op: { kind: 'ping' }, scheduledUs: nowUs(), measured: false, slot: local });
+      channel.flush();
+    });
+    const startedAt = Date.now();
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        const now = Date.now();
+        if (this.greeted.size === 0 || now - lastAnswerAt > PREPARE_STALL_MS || now - startedAt > PREPARE_LIMIT_MS) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 20);
+    });
+    const unanswered = this.greeted.size;
+    this.greeted.clear();
+    return this.setup.slots.length - unanswered;
+  }
+
   /** Run to the timetable; resolves once the measured window closed and the stragglers are in. */
   run(clock: RunClock): Promise<DriverReport> {
     this.clock = clock;
@@ -166,6 +213,7 @@ export class Driver {
 
   private begin(): void {
     this.sending = true;
+    this.started = true;
     const sweepMs = Math.max(1, Math.min(50, this.options.timeoutMs / 4));
     this.sweepTimer = setInterval(() => this.sweepTimeouts(), sweepMs);
     if (this.openLoop) {
@@ -191,7 +239,7 @@ export class Driver {
     // nothing must not be opened (with --reconnect, the server counts them).
     const now = nowUs();
     if (!this.admits(now)) return this.finishIfDrained();
-    const channel = this.connect(local);
+    const channel = this.channels[local] ?? this.connect(local);
     this.channels[local] = channel;
     this.issue(local, channel, now, true);
     this.topUp(local, channel);
@@ -276,7 +324,7 @@ export class Driver {
     const events: ChannelEvents = {
       onReply: (channel, pending, reply, atUs) => this.onReply(local, channel, pending, reply, atUs),
       onBytes: (bytes, atUs) => {
-        if (atUs >= this.clock.measureStartUs) this.report.bytesReceived += bytes;
+        if (this.started && atUs >= this.clock.measureStartUs) this.report.bytesReceived += bytes;
       },
       onChunkDone: (channel) => this.onChunkDone(local, channel),
       onFailure: (channel, lost, kind, atUs) => this.onFailure(local, channel, lost, kind, atUs),
@@ -287,6 +335,7 @@ export class Driver {
   }
 
   private onReply(local: number, channel: Channel, pending: Pending, reply: RawReply, atUs: number): void {
+    if (!this.started) return this.greeted.get(local)?.();
     const outcome = this.judge(pending, reply);
     if (outcome === 'refused') channel.markRefusedByServer();
     this.record(pending, outcome, atUs);
@@ -299,6 +348,7 @@ export class Driver {
   }
 
   private onChunkDone(local: number, channel: Channel): void {
+    if (!this.started) return;
     // After a refusal the server is about to close: sending more would only be refused again.
     if (!this.openLoop && !this.options.reconnect && !channel.wasRefusedByServer) this.topUp(local, channel);
     else this.finishIfDrained();
@@ -307,6 +357,8 @@ export class Driver {
   private onFailure(local: number, channel: Channel, lost: Pending[], kind: ErrorKind, atUs: number): void {
     this.live.delete(channel);
     if (this.channels[local] === channel) this.channels[local] = undefined;
+    // A connection lost while preparing is simply opened again when the run starts.
+    if (!this.started) return;
     for (const pending of lost) this.record(pending, kind, atUs);
     // A connection that broke with nothing in flight is still an error worth seeing,
     // unless it is the close that follows a refusal already counted.

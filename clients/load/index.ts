@@ -41,7 +41,8 @@ export async function runLoad(input: LoadOptions): Promise<LoadResult> {
   if (options.requests !== undefined) shared.tickets = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
 
   const setups = splitConnections(options, shared);
-  const runners = options.threads === 1 ? [localRunner(setups[0])] : await Promise.all(setups.map(startWorker));
+  // Every thread opens its connections (and sees each answer once) before the clock is set.
+  const runners = options.threads === 1 ? [await localRunner(setups[0])] : await Promise.all(setups.map(startWorker));
 
   const startUs = nowUs() + START_DELAY_US;
   const measureStartUs = startUs + options.warmupSec * 1e6;
@@ -79,8 +80,9 @@ interface Runner {
   close(): void;
 }
 
-function localRunner(setup: DriverSetup): Runner {
+async function localRunner(setup: DriverSetup): Promise<Runner> {
   const driver = new Driver(setup);
+  await driver.prepare();
   return { run: (clock) => driver.run(clock), close: () => {} };
 }
 

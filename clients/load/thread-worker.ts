@@ -19,4 +19,4 @@ port.once('message', (clock: RunClock) => {
     (error: unknown) => port.postMessage({ type: 'failed', message: String(error) }),
   );
 });
-port.postMessage({ type: 'ready' });
+void driver.prepare().then(() => port.postMessage({ type: 'ready' }));
