@@ -3,12 +3,11 @@
 
 import { describe, expect, it } from 'vitest';
 import { MODELS } from './config.js';
-import { LineClient, pause, residentMiB, startServerProcess } from './test-support/server-process.js';
+import { LineClient, pause, residentMiB, startServerProcess, withServer } from './test-support/server-process.js';
 
 describe.each(MODELS)('the %s model when a request fails', (model) => {
   it('answers ERR internal error to a request whose thread crashes, then goes on serving the connection and the store', async () => {
-    const server = await startServerProcess(model, '--test-hooks', '--workers=2');
-    try {
+    await withServer(model, ['--test-hooks', '--workers=2'], async (server) => {
       const client = await LineClient.connect(server.port);
       client.send('SET fault:before kept');
       expect(await client.readLine()).toBe('OK');
@@ -20,28 +19,22 @@ describe.each(MODELS)('the %s model when a request fails', (model) => {
       if (model === 'pool') expect(stats.workers).toBe(2);
       if (model === 'per-connection') expect(stats.workers).toBe(1);
       client.close();
-    } finally {
-      await server.stop();
-    }
+    });
   });
 
   it('refuses DEBUG as an unknown command unless the server runs with --test-hooks', async () => {
-    const server = await startServerProcess(model);
-    try {
+    await withServer(model, [], async (server) => {
       const client = await LineClient.connect(server.port);
       expect(await client.request('DEBUG CRASH')).toBe("ERR unknown command 'DEBUG'");
       expect(await client.request('PING')).toBe('PONG');
       client.close();
-    } finally {
-      await server.stop();
-    }
+    });
   });
 });
 
 describe('the pool model shedding a flood', () => {
   it('answers the excess ERR server busy at once while memory stays flat', async () => {
-    const server = await startServerProcess('pool', '--workers=1', '--queue=2');
-    try {
+    await withServer('pool', ['--workers=1', '--queue=2'], async (server) => {
       const clients = await Promise.all(Array.from({ length: 50 }, () => LineClient.connect(server.port)));
       const baseline = residentMiB(server.child.pid!);
       let shed = 0;
@@ -59,9 +52,7 @@ describe('the pool model shedding a flood', () => {
       expect(stats.busyRejections).toBe(shed);
       for (const client of clients) client.close();
       console.info(`pool flood: ${served} served, ${shed} shed; RSS ${baseline.toFixed(0)} -> ${after.toFixed(0)} MiB`);
-    } finally {
-      await server.stop();
-    }
+    });
   });
 });
 

@@ -5,25 +5,21 @@
 import { describe, expect, it } from 'vitest';
 import net from 'node:net';
 import { MODELS } from './config.js';
-import { LineClient, pause, residentMiB, startServerProcess } from './test-support/server-process.js';
+import { LineClient, pause, residentMiB, withServer } from './test-support/server-process.js';
 
 describe.each(MODELS)('the %s model under bad input', (model) => {
   it('returns binary bytes, NUL and invalid UTF-8 unchanged through ECHO, SET and GET', async () => {
-    const server = await startServerProcess(model);
-    try {
+    await withServer(model, [], async (server) => {
       const client = await LineClient.connect(server.port);
       const bytes = '\x00\x01\xff\xfe\xc3\x28 \x80bin\x7f';
       client.write(`ECHO ${bytes}\nSET bin:${'\xff'} ${bytes}\nGET bin:${'\xff'}\n`);
       expect(await client.readLines(3)).toEqual([bytes, 'OK', `VALUE ${bytes}`]);
       client.close();
-    } finally {
-      await server.stop();
-    }
+    });
   });
 
   it('accepts a line of exactly --max-line bytes and refuses one byte more, then closes', async () => {
-    const server = await startServerProcess(model, '--max-line=1024');
-    try {
+    await withServer(model, ['--max-line=1024'], async (server) => {
       const atLimit = await LineClient.connect(server.port);
       atLimit.write(`ECHO ${'a'.repeat(1019)}\r\n`);
       expect(await atLimit.readLine()).toBe('a'.repeat(1019));
@@ -31,25 +27,19 @@ describe.each(MODELS)('the %s model under bad input', (model) => {
       const overLimit = await LineClient.connect(server.port);
       overLimit.write(`ECHO ${'a'.repeat(1020)}\n`);
       expect(await overLimit.readLines(2)).toEqual(['ERR line too long', null]);
-    } finally {
-      await server.stop();
-    }
+    });
   });
 
   it('refuses an endless line without a newline as soon as it passes --max-line', async () => {
-    const server = await startServerProcess(model, '--max-line=1024');
-    try {
+    await withServer(model, ['--max-line=1024'], async (server) => {
       const client = await LineClient.connect(server.port);
       client.write('x'.repeat(5000));
       expect(await client.readLines(2)).toEqual(['ERR line too long', null]);
-    } finally {
-      await server.stop();
-    }
+    });
   });
 
   it('assembles a request dribbled one byte at a time', async () => {
-    const server = await startServerProcess(model);
-    try {
+    await withServer(model, [], async (server) => {
       const client = await LineClient.connect(server.port);
       for (const byte of 'SET drip slowly\nGET drip\n') {
         client.write(byte);
@@ -57,28 +47,22 @@ describe.each(MODELS)('the %s model under bad input', (model) => {
       }
       expect(await client.readLines(2)).toEqual(['OK', 'VALUE slowly']);
       client.close();
-    } finally {
-      await server.stop();
-    }
+    });
   });
 
   it('answers 100,000 requests pipelined in one write, each once and in order', async () => {
-    const server = await startServerProcess(model);
-    try {
+    await withServer(model, [], async (server) => {
       const client = await LineClient.connect(server.port);
       const count = 100_000;
       client.write(Array.from({ length: count }, (_, i) => (i % 2 ? `INCR flood\n` : `ECHO ${i}\n`)).join(''));
       const replies = await client.readLines(count);
       expect(replies.filter((reply, i) => reply !== (i % 2 ? `VALUE ${(i + 1) / 2}` : String(i)))).toEqual([]);
       client.close();
-    } finally {
-      await server.stop();
-    }
+    });
   });
 
   it('answers exactly what the protocol says to malformed numbers, keys and commands', async () => {
-    const server = await startServerProcess(model);
-    try {
+    await withServer(model, [], async (server) => {
       const client = await LineClient.connect(server.port);
       const cases: [string, string][] = [
         ['', 'ERR empty request'],
@@ -103,16 +87,13 @@ describe.each(MODELS)('the %s model under bad input', (model) => {
       client.write(cases.map(([request]) => `${request}\n`).join(''));
       expect(await client.readLines(cases.length)).toEqual(cases.map(([, reply]) => reply));
       client.close();
-    } finally {
-      await server.stop();
-    }
+    });
   });
 });
 
 describe.each(['per-connection', 'pool', 'async'] as const)('the %s model with a flood on one connection', (model) => {
   it('keeps answering another connection promptly while one client pipelines 100,000 requests', async () => {
-    const server = await startServerProcess(model);
-    try {
+    await withServer(model, [], async (server) => {
       const flooder = await LineClient.connect(server.port);
       const bystander = await LineClient.connect(server.port);
       expect(await bystander.request('PING')).toBe('PONG');
@@ -122,9 +103,7 @@ describe.each(['per-connection', 'pool', 'async'] as const)('the %s model with a
       expect((await flooder.readLines(100_000)).every((reply) => reply === 'flood')).toBe(true);
       flooder.close();
       bystander.close();
-    } finally {
-      await server.stop();
-    }
+    });
   });
 });
 
@@ -145,8 +124,7 @@ describe.each(MODELS)('the %s model with slow and misbehaving clients', (model) 
     // hand-offs to a worker take a minute, and the flow control under test is the
     // same. The 'flood' test above covers the pool's hand-off path.
     const flags = model === 'pool' ? ['--offload=heavy'] : [];
-    const server = await startServerProcess(model, '--max-output=1048576', ...flags);
-    try {
+    await withServer(model, ['--max-output=1048576', ...flags], async (server) => {
       const baseline = residentMiB(server.child.pid!);
       const socket = await rawConnection(server.port);
       socket.pause();
@@ -186,38 +164,29 @@ describe.each(MODELS)('the %s model with slow and misbehaving clients', (model) 
       expect(received).toBe(total);
       socket.destroy();
       console.info(`${model}: stopped reading after ${stalledAt} requests; RSS ${baseline.toFixed(0)} -> ${peak.toFixed(0)} MiB`);
-    } finally {
-      await server.stop();
-    }
+    });
   }, 120_000);
 
   it('closes a connection that holds half a line past --idle-timeout, with a clear message', async () => {
-    const server = await startServerProcess(model, '--idle-timeout=300');
-    try {
+    await withServer(model, ['--idle-timeout=300'], async (server) => {
       const client = await LineClient.connect(server.port);
       client.write('PIN');
       const started = performance.now();
       expect(await client.readLines(2)).toEqual(['ERR idle timeout', null]);
       expect(performance.now() - started).toBeGreaterThanOrEqual(250);
-    } finally {
-      await server.stop();
-    }
+    });
   });
 
   it('does not count a request in progress as idleness: a SLEEP longer than the idle timeout is answered', async () => {
-    const server = await startServerProcess(model, '--idle-timeout=300');
-    try {
+    await withServer(model, ['--idle-timeout=300'], async (server) => {
       const client = await LineClient.connect(server.port);
       expect(await client.request('SLEEP 700')).toBe('OK');
       client.close();
-    } finally {
-      await server.stop();
-    }
+    });
   });
 
   it('survives clients that reset mid-request and mid-reply, and keeps every acknowledged write', async () => {
-    const server = await startServerProcess(model);
-    try {
+    await withServer(model, [], async (server) => {
       const writer = await LineClient.connect(server.port);
       writer.send('SET kept:1 one', 'SET kept:2 two');
       expect(await writer.readLines(2)).toEqual(['OK', 'OK']);
@@ -233,16 +202,13 @@ describe.each(MODELS)('the %s model with slow and misbehaving clients', (model) 
       after.send('GET kept:1', 'GET kept:2', 'PING');
       expect(await after.readLines(3)).toEqual(['VALUE one', 'VALUE two', 'PONG']);
       after.close();
-    } finally {
-      await server.stop();
-    }
+    });
   });
 
   it('takes 1,000 connections opened at once: answers each, or (per-connection, past its worker cap) refuses it with ERR', async () => {
     // A thousand threads would be a thousand V8 isolates on two cores: the cap is the point.
     const workerCap = 50;
-    const server = await startServerProcess(model, `--max-workers=${workerCap}`);
-    try {
+    await withServer(model, [`--max-workers=${workerCap}`], async (server) => {
       const clients = await Promise.all(Array.from({ length: 1000 }, () => LineClient.connect(server.port)));
       // The blocking model serves them one after another: each closes after its reply.
       // Generous: a hundred-odd thread starts on two cores take seconds.
@@ -258,16 +224,13 @@ describe.each(MODELS)('the %s model with slow and misbehaving clients', (model) 
       const after = await LineClient.connect(server.port);
       expect(await after.request('PING')).toBe('PONG');
       after.close();
-    } finally {
-      await server.stop();
-    }
+    });
   }, 120_000);
 });
 
 describe('the per-connection model at its worker cap', () => {
   it('answers ERR max workers past --max-workers instead of starting more threads, and serves the rest', async () => {
-    const server = await startServerProcess('per-connection', '--max-workers=50');
-    try {
+    await withServer('per-connection', ['--max-workers=50'], async (server) => {
       const clients = await Promise.all(Array.from({ length: 200 }, () => LineClient.connect(server.port)));
       const replies = await Promise.all(clients.map((client) => client.request('PING')));
       expect(replies.filter((reply) => reply === 'PONG')).toHaveLength(50);
@@ -281,9 +244,7 @@ describe('the per-connection model at its worker cap', () => {
           return stats?.startsWith('{') ? JSON.parse(stats).workers : -1;
         })
         .toBe(1);
-    } finally {
-      await server.stop();
-    }
+    });
   }, 60_000);
 });
 

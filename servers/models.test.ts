@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { ModelName } from './config.js';
-import { LineClient, startServerProcess } from './test-support/server-process.js';
+import { LineClient, withServer } from './test-support/server-process.js';
 
 /**
  * Connects `count` clients first, then has each send one request at the same
@@ -21,37 +21,28 @@ async function timeConcurrent(port: number, count: number, request: string, warm
   return { elapsedMs: performance.now() - started, replies };
 }
 
-async function withServer<T>(model: ModelName, flags: string[], body: (port: number) => Promise<T>): Promise<T> {
-  const server = await startServerProcess(model, ...flags);
-  try {
-    return await body(server.port);
-  } finally {
-    await server.stop();
-  }
-}
-
 describe('eight clients each sending SLEEP 200 at once', () => {
   it('overlap on the async model: the loop waits on eight timers at once, well under a second', async () => {
-    const { elapsedMs, replies } = await withServer('async', [], (port) => timeConcurrent(port, 8, 'SLEEP 200', true));
+    const { elapsedMs, replies } = await withServer('async', [], ({ port }) => timeConcurrent(port, 8, 'SLEEP 200', true));
     expect(replies).toEqual(Array(8).fill('OK'));
     expect(elapsedMs).toBeLessThan(800);
   });
 
   it('overlap on the per-connection model: each connection blocks only its own thread', async () => {
-    const { elapsedMs, replies } = await withServer('per-connection', [], (port) => timeConcurrent(port, 8, 'SLEEP 200', true));
+    const { elapsedMs, replies } = await withServer('per-connection', [], ({ port }) => timeConcurrent(port, 8, 'SLEEP 200', true));
     expect(replies).toEqual(Array(8).fill('OK'));
     expect(elapsedMs).toBeLessThan(800);
   });
 
   it('run two at a time on pool --workers=2: four rounds, about 800 ms', async () => {
-    const { elapsedMs, replies } = await withServer('pool', ['--workers=2'], (port) => timeConcurrent(port, 8, 'SLEEP 200', true));
+    const { elapsedMs, replies } = await withServer('pool', ['--workers=2'], ({ port }) => timeConcurrent(port, 8, 'SLEEP 200', true));
     expect(replies).toEqual(Array(8).fill('OK'));
     expect(elapsedMs).toBeGreaterThanOrEqual(780);
     expect(elapsedMs).toBeLessThan(1500);
   });
 
   it('run one after another on the blocking model: at least 1.6 s', async () => {
-    const { elapsedMs, replies } = await withServer('blocking', [], (port) => timeConcurrent(port, 8, 'SLEEP 200'));
+    const { elapsedMs, replies } = await withServer('blocking', [], ({ port }) => timeConcurrent(port, 8, 'SLEEP 200'));
     expect(replies).toEqual(Array(8).fill('OK'));
     expect(elapsedMs).toBeGreaterThanOrEqual(1590);
   });
@@ -59,7 +50,7 @@ describe('eight clients each sending SLEEP 200 at once', () => {
 
 describe('the blocking model', () => {
   it('leaves a second connection unanswered until the first one closes', async () => {
-    await withServer('blocking', [], async (port) => {
+    await withServer('blocking', [], async ({ port }) => {
       const first = await LineClient.connect(port);
       expect(await first.request('PING')).toBe('PONG');
       const second = await LineClient.connect(port);
@@ -74,7 +65,7 @@ describe('the blocking model', () => {
 
 describe('the async model', () => {
   it('stalls every connection while one computes WORK: a PING waits for the WORK to finish', async () => {
-    await withServer('async', [], async (port) => {
+    await withServer('async', [], async ({ port }) => {
       const worker = await LineClient.connect(port);
       const pinger = await LineClient.connect(port);
       const workDone = worker.request('WORK 300000').then(() => performance.now());
@@ -89,7 +80,7 @@ describe('the async model', () => {
 
 describe('the per-connection model', () => {
   it('shows one live worker per open connection in STATS, and ends a worker when its connection closes', async () => {
-    await withServer('per-connection', [], async (port) => {
+    await withServer('per-connection', [], async ({ port }) => {
       const clients = await Promise.all([1, 2, 3].map(() => LineClient.connect(port)));
       for (const client of clients) expect(await client.request('PING')).toBe('PONG');
       expect(JSON.parse((await clients[0].request('STATS'))!).workers).toBe(3);
@@ -103,7 +94,7 @@ describe('the per-connection model', () => {
 
 describe('the pool model', () => {
   it('answers ERR server busy at once when every worker is busy and the queue is full', async () => {
-    await withServer('pool', ['--workers=1', '--queue=1'], async (port) => {
+    await withServer('pool', ['--workers=1', '--queue=1'], async ({ port }) => {
       const running = await LineClient.connect(port);
       const queued = await LineClient.connect(port);
       const refused = await LineClient.connect(port);
@@ -124,7 +115,7 @@ describe('the pool model', () => {
   });
 
   it('with --offload=heavy answers PING on the loop while every worker sleeps', async () => {
-    await withServer('pool', ['--workers=1', '--offload=heavy'], async (port) => {
+    await withServer('pool', ['--workers=1', '--offload=heavy'], async ({ port }) => {
       const sleeper = await LineClient.connect(port);
       const pinger = await LineClient.connect(port);
       const sleeping = sleeper.request('SLEEP 500');
@@ -139,7 +130,7 @@ describe('the pool model', () => {
   });
 
   it('with --offload=all makes even a PING wait for a free worker', async () => {
-    await withServer('pool', ['--workers=1', '--offload=all'], async (port) => {
+    await withServer('pool', ['--workers=1', '--offload=all'], async ({ port }) => {
       const sleeper = await LineClient.connect(port);
       const pinger = await LineClient.connect(port);
       const sleepDone = sleeper.request('SLEEP 400').then(() => performance.now());

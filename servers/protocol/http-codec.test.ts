@@ -341,7 +341,13 @@ describe('through a Session', () => {
     let ended = false;
     const counters = new SharedCounters();
     const runtime: Runtime = { store: SharedStore.create(1), counters, sleep: timerSleep, stats: () => ({ model: 'test' }) };
-    const output = { write: (text: string) => written.push(text), end: () => (ended = true), backlogged: () => false };
+    const output = {
+      write: (text: string) => void written.push(text),
+      end: () => void (ended = true),
+      backlogged: () => false,
+      pauseInput: () => {},
+      resumeInput: () => {},
+    };
     const s = new Session(output, (command) => handleCommand(command, runtime), counters, new HttpCodec({ maxBody: MAX_BODY }));
     return { session: s, responses: () => splitResponses(written.join('')), ended: () => ended };
   }

@@ -47,6 +47,16 @@ export function startServerProcess(model: ModelName, ...flags: string[]): Promis
   });
 }
 
+/** Runs `body` against a fresh server process, and always stops the server after. */
+export async function withServer<T>(model: ModelName, flags: string[], body: (server: ServerProcess) => Promise<T>): Promise<T> {
+  const server = await startServerProcess(model, ...flags);
+  try {
+    return await body(server);
+  } finally {
+    await server.stop();
+  }
+}
+
 /** A test client: send lines, read reply lines, see when the server closes. */
 export class LineClient {
   private buffered = '';
