@@ -1,0 +1,383 @@
+// Predictions from first principles, set beside what was measured.
+//
+// A measurement means more next to a number worked out beforehand: if SLEEP 10
+// on two pool workers tops out at 200 requests per second by arithmetic, and
+// the run measured 190, the reader learns that the pool's size is the whole
+// story; if it measured 90, something else is going on, and the report says
+// what it most likely is. Two kinds of prediction are made:
+//
+//   - Little's law, L = λW: with N connections each keeping one request in
+//     flight, throughput should be N ÷ mean latency. It uses the run's own
+//     latency, so it predicts nothing new; it is a consistency check, and where
+//     it fails, it shows requests that were in flight but never answered, or
+//     time spent outside the server.
+//   - Ceilings from the design and the run's settings: how many requests can
+//     be in service at once (one thread, W workers, C cores, N connections)
+//     divided by what one request costs (the SLEEP's milliseconds, the
+//     measured cost of one WORK, the measured cost of a connection).
+//
+// Simplification, named: a ceiling ignores everything but the one cost that
+// should dominate. That is the point (it shows which cost dominates), and it
+// is why the report treats a gap of up to 25 % as agreement.
+
+import { listOf, ms, num, percent, plural, rps, times } from './format.js';
+import {
+  medianRps,
+  representativeRepeat,
+  pipelineOf,
+  serverSetting,
+  type CostSource,
+  type ReportCell,
+  type ReportResults,
+} from './data.js';
+
+/** Measured and predicted agree when they are within this fraction of each other. */
+export const AGREEMENT = 0.25;
+
+export interface PredictionContext {
+  results: ReportResults;
+  costs?: CostSource;
+}
+
+export interface Comparison {
+  predicted: number;
+  /** measured ÷ predicted. */
+  ratio: number;
+  /** How the prediction was worked out, with the run's numbers in it. */
+  arithmetic: string;
+  /** Empty when measured and predicted agree; otherwise the likeliest reason first. */
+  reasons: string[];
+}
+
+export interface Prediction {
+  cell: ReportCell;
+  measured: number;
+  little: Comparison | { unavailable: string };
+  /** Null where the design gives no ceiling from one dominant cost (cheap commands: echo, kv). */
+  ceiling: (Comparison & { limiter: string }) | { unavailable: string } | null;
+}
+
+export const disagrees = (ratio: number) => ratio < 1 - AGREEMENT || ratio > 1 + AGREEMENT;
+
+/** Cores the server could run on: all of them, or those it was pinned to. */
+export function serverCores(results: ReportResults): number {
+  const p = results.placement;
+  if (p?.applied && p.serverCpus) {
+    const count = p.serverCpus.split(',').reduce((n, part) => {
+      const [a, b] = part.split('-').map(Number);
+      return n + (Number.isFinite(b) ? b - a + 1 : 1);
+    }, 0);
+    if (count > 0) return count;
+  }
+  return results.machine.cores;
+}
+
+/** The pool's worker count as the server reported it; its default is one per core. */
+export function poolWorkers(cell: ReportCell, results: ReportResults): { workers: number; stated: boolean } {
+  const w = serverSetting(cell, 'workers');
+  return w !== undefined ? { workers: w, stated: true } : { workers: results.machine.cores, stated: false };
+}
+
+/** The milliseconds of one `WORK n` with this run's n, scaled from the measured cost (the chain is linear in n). */
+export function workCostMs(costs: CostSource, n: number, which: 'median' | 'min' = 'median'): number {
+  return (costs.costs.work.ms[which] * n) / costs.costs.work.n;
+}
+
+interface CeilingWork {
+  rps: number;
+  arithmetic: string;
+  limiter: string;
+  /** Requests the design lets run at once. */
+  parallel: number;
+}
+
+/** The ceiling for one cell, or why there is none. */
+export function ceilingFor(cell: ReportCell, ctx: PredictionContext): CeilingWork | { unavailable: string } | null {
+  const { results, costs } = ctx;
+  const n = cell.connections * pipelineOf(cell);
+  const cores = serverCores(results);
+  const w = results.settings.workloadParameters;
+  const kind = cell.variant.kind;
+  if (kind === 'open-loop') return null;
+
+  if (kind === 'reconnect') {
+    if (!costs) return { unavailable: 'the cost of a connection was not measured in this run' };
+    const cycle = costs.costs.connectionCycleMs.median;
+    if (cell.model === 'blocking') {
+      return { rps: 1000 / cycle, parallel: 1, arithmetic: `1 connection at a time × 1000 ÷ ${ms(cycle)} per connection`, limiter: 'one connection at a time, each paying a whole connect and close' };
+    }
+    const parallel = Math.min(n, cores);
+    if (cell.model === 'per-connection') {
+      const start = costs.costs.workerStartMs.median;
+      return {
+        rps: (parallel * 1000) / (cycle + start),
+        parallel,
+        arithmetic: `min(${n} connections, ${cores} cores) × 1000 ÷ (${ms(cycle)} per connection + ${ms(start)} per worker start)`,
+        limiter: `starting a worker thread for every connection (${ms(start)} each)`,
+      };
+    }
+    return {
+      rps: (parallel * 1000) / cycle,
+      parallel,
+      arithmetic: `min(${n} connections, ${cores} cores) × 1000 ÷ ${ms(cycle)} per connection`,
+      limiter: 'the cost of opening and closing a connection',
+    };
+  }
+
+  if (cell.workload === 'sleep') {
+    const sleep = w.sleepMs;
+    const per = `1000 ÷ ${ms(sleep)}`;
+    if (cell.model === 'blocking') {
+      return { rps: 1000 / sleep, parallel: 1, arithmetic: `1 SLEEP at a time × ${per}`, limiter: 'the one connection being served, whose SLEEP blocks the only thread' };
+    }
+    if (cell.model === 'pool') {
+      const { workers, stated } = poolWorkers(cell, results);
+      const parallel = Math.min(n, workers);
+      return {
+        rps: (parallel * 1000) / sleep,
+        parallel,
+        arithmetic: `min(${n} connections, ${workers} workers${stated ? '' : ' (assumed: one per core)'}) × ${per}`,
+        limiter: `the pool's ${plural(workers, 'worker')}, each held by one SLEEP at a time`,
+      };
+    }
+    if (cell.model === 'per-connection') {
+      const max = serverSetting(cell, 'max-workers');
+      const parallel = max !== undefined ? Math.min(n, max) : n;
+      return {
+        rps: (parallel * 1000) / sleep,
+        parallel,
+        arithmetic: `${max !== undefined && max < n ? `min(${n} connections, ${max} max workers)` : `${n} connections`} × ${per}`,
+        limiter: 'the connections themselves: each has a thread that sleeps on its own',
+      };
+    }
+    return { rps: (n * 1000) / sleep, parallel: n, arithmetic: `${n} connections × ${per}`, limiter: 'the connections themselves: timers wait side by side on the one loop' };
+  }
+
+  if (cell.workload === 'cpu') {
+    if (!costs) return { unavailable: `the cost of one WORK ${w.work} was not measured in this run` };
+    const cost = workCostMs(costs, w.work);
+    const per = `1000 ÷ ${ms(cost)} per WORK ${w.work}`;
+    if (cell.model === 'blocking' || cell.model === 'async') {
+      return { rps: 1000 / cost, parallel: 1, arithmetic: `1 thread × ${per}`, limiter: cell.model === 'blocking' ? 'one connection served at a time, on one thread' : 'one core: the single event-loop thread computes every WORK' };
+    }
+    if (cell.model === 'pool') {
+      const { workers, stated } = poolWorkers(cell, results);
+      const parallel = Math.min(n, workers, cores);
+      return {
+        rps: (parallel * 1000) / cost,
+        parallel,
+        arithmetic: `min(${n} connections, ${workers} workers${stated ? '' : ' (assumed)'}, ${cores} cores) × ${per}`,
+        limiter: workers < cores ? `the pool's ${plural(workers, 'worker')}` : `the ${plural(cores, 'core')} (the pool has ${plural(workers, 'worker')})`,
+      };
+    }
+    const parallel = Math.min(n, cores);
+    return {
+      rps: (parallel * 1000) / cost,
+      parallel,
+      arithmetic: `min(${n} connections, ${cores} cores) × ${per}`,
+      limiter: `the ${plural(cores, 'core')}: one thread per connection, but only ${cores} can compute at once`,
+    };
+  }
+  return null;
+}
+
+interface Evidence {
+  cell: ReportCell;
+  ctx: PredictionContext;
+  /** The cell's median throughput, which ceilings are compared with. */
+  measured: number;
+  n: number;
+  cores: number;
+  /** Figures from one repeat, the one nearest the median (see representativeRepeat). */
+  repeatRps?: number;
+  requests: number;
+  ok: number;
+  errorShare: number;
+  clientCpu?: number;
+  fairness?: number;
+  meanUs?: number;
+  maxUs?: number;
+}
+
+function evidenceOf(cell: ReportCell, ctx: PredictionContext): Evidence {
+  const load = representativeRepeat(cell)?.load ?? undefined;
+  const requests = load?.requests ?? 0;
+  const answered = load !== undefined && load.ok > 0;
+  return {
+    cell,
+    ctx,
+    measured: medianRps(cell) ?? 0,
+    n: cell.connections * pipelineOf(cell),
+    cores: serverCores(ctx.results),
+    repeatRps: load?.throughput.requestsPerSec,
+    requests,
+    ok: load?.ok ?? 0,
+    errorShare: load && requests > 0 ? load.errors.total / requests : 0,
+    clientCpu: load?.client.cpuPercent,
+    fairness: answered ? load.perConnection.jainFairness : undefined,
+    meanUs: answered ? load.latency.meanUs : undefined,
+    maxUs: answered ? load.latency.maxUs : undefined,
+  };
+}
+
+function errorBreakdown(cell: ReportCell): string {
+  const e = representativeRepeat(cell)?.load?.errors;
+  if (!e) return '';
+  const kinds = (['timeout', 'busy', 'refused', 'reset', 'wrongReply', 'errReply'] as const)
+    .filter((k) => e[k] > 0)
+    .map((k) => `${e[k]} ${{ timeout: 'timed out', busy: 'busy', refused: 'refused', reset: 'reset', wrongReply: 'wrong', errReply: 'ERR' }[k]}`);
+  return kinds.length > 0 ? ` (${listOf(kinds)})` : '';
+}
+
+/** The run's machine was running other work: the load average above the core count at the start. */
+export function busyMachine(results: ReportResults): string | undefined {
+  const load = results.machine.loadAverageAtStart?.[0];
+  const cores = results.machine.cores;
+  if (load !== undefined && load > cores) {
+    return `the machine was busy with other work (load average ${num(load)} on ${plural(cores, 'core')} when the run started), so the server got less CPU than the ceiling assumes`;
+  }
+  return undefined;
+}
+
+/** How long starting one worker per connection takes on this machine, when that outlasts the warmup. */
+export function workerStartsOutlastWarmup(cell: ReportCell, ctx: PredictionContext): string | undefined {
+  const costs = ctx.costs?.costs;
+  if (cell.model !== 'per-connection' || cell.variant.kind === 'reconnect' || !costs) return undefined;
+  const cores = serverCores(ctx.results);
+  const starting = (cell.connections * costs.workerStartMs.median) / cores / 1000;
+  const warmup = ctx.results.settings.warmupSec;
+  if (starting <= warmup) return undefined;
+  return `starting ${plural(cell.connections, 'worker thread')} takes about ${cell.connections} × ${ms(costs.workerStartMs.median)} ÷ ${plural(cores, 'core')} = ${num(starting)} s, longer than the ${num(warmup)} s warmup, so part of the measured window went to starting threads`;
+}
+
+/** Why a cell fell short of its ceiling, likeliest first. */
+function shortOfCeiling(ev: Evidence, c: CeilingWork): string[] {
+  const { cell, ctx } = ev;
+  const costs = ctx.costs?.costs;
+  const cpuBound = cell.workload === 'cpu' || cell.variant.kind === 'reconnect';
+  const reasons: (string | undefined)[] = [];
+  if (ev.ok === 0) {
+    reasons.push(`no request was answered correctly inside the ${num(ctx.results.settings.durationSec)} s window`);
+  }
+  if (ev.errorShare > 0.05) reasons.push(`${percent(ev.errorShare)} of requests failed${errorBreakdown(cell)}`);
+  reasons.push(workerStartsOutlastWarmup(cell, ctx));
+  if (cpuBound) reasons.push(busyMachine(ctx.results));
+  if (cell.workload === 'cpu' && c.parallel > 1 && ev.clientCpu !== undefined && ev.clientCpu >= 20) {
+    reasons.push(`the load generator runs on the same ${plural(ev.cores, 'core')} as the server and used ${num(ev.clientCpu)} % of one, while the ceiling gives the server ${c.parallel} to itself`);
+  }
+  if (cell.model === 'per-connection' && ev.n > ev.cores && cell.workload === 'cpu') {
+    reasons.push(`the scheduler time-slices ${ev.n} worker threads over ${plural(ev.cores, 'core')}, and every switch costs time and cache`);
+  }
+  if (cell.workload === 'cpu' && cell.variant.kind !== 'reconnect' && ev.measured > 0 && ctx.costs) {
+    const held = (c.parallel * 1000) / ev.measured;
+    const cost = workCostMs(ctx.costs, ctx.results.settings.workloadParameters.work);
+    const handOff =
+      cell.model === 'pool' && costs ? `the hand-off to a worker and back (a piscina round trip costs ${num(costs.piscinaTaskRoundTripUs.median)} µs), `
+      : cell.model === 'per-connection' && costs ? `relaying bytes to the connection's thread and back (a message round trip costs ${num(costs.messageRoundTripUs.median)} µs), `
+      : '';
+    reasons.push(`each request held its thread for ${ms(held)} against ${ms(cost)} for the WORK alone; the rest is ${handOff}parsing and replying, and waiting for a core`);
+  }
+  if (cell.workload === 'sleep' && cell.variant.kind !== 'reconnect' && ev.measured > 0) {
+    const held = (c.parallel * 1000) / ev.measured;
+    const sleep = ctx.results.settings.workloadParameters.sleepMs;
+    reasons.push(`each SLEEP ${num(sleep)} held its thread for ${ms(held)} on average, not ${ms(sleep)}: a timer fires late when its thread is busy or descheduled, and each request also pays its hand-off and reply`);
+  }
+  if (cell.variant.kind === 'reconnect') {
+    reasons.push(
+      cell.model === 'per-connection'
+        ? `worker starts contend for the same ${plural(ev.cores, 'core')}: ${ev.n === 1 ? 'a start in the run' : `${ev.n} connections starting threads at once`} take${ev.n === 1 ? 's' : ''} longer than one start measured alone`
+        : 'a connection in the run costs more than the isolated cycle: the server sets up and tears down a session for each, and closed sockets pile up in TIME_WAIT on the loopback',
+    );
+  }
+  if (!cpuBound) reasons.push(busyMachine(ctx.results));
+  const found = reasons.filter((r): r is string => r !== undefined);
+  return found.length > 0 ? found : ["this run's data does not say why"];
+}
+
+/** Why a cell beat its ceiling: the ceiling's assumptions did not hold. */
+function aboveCeiling(ev: Evidence, c: CeilingWork): string[] {
+  const { cell, ctx } = ev;
+  const reasons: string[] = [];
+  if (cell.workload === 'cpu' && cell.variant.kind !== 'reconnect' && ctx.costs) {
+    const fastest = workCostMs(ctx.costs, ctx.results.settings.workloadParameters.work, 'min');
+    const withFastest = (c.parallel * 1000) / fastest;
+    reasons.push(
+      ev.measured <= withFastest * (1 + AGREEMENT)
+        ? `WORK was timed at a busier moment than this cell ran: with its fastest timing (${ms(fastest)}) the ceiling is ${rps(withFastest)}`
+        : `the server paid less per WORK than the isolated timing (${ms(workCostMs(ctx.costs, ctx.results.settings.workloadParameters.work))}): the costs were measured while the machine was busier`,
+    );
+  }
+  if (cell.variant.kind === 'reconnect') {
+    reasons.push('the isolated cycle runs both ends of the connection on one thread; in the run the generator and the server work on separate cores at once, so the two halves of a cycle overlap');
+  }
+  if (ctx.costs && !ctx.costs.measuredDuringRun) {
+    reasons.push('the costs were measured when the report was written, not during the run, on a machine that may have been in another state');
+  }
+  if (reasons.length === 0) reasons.push(`the ceiling's assumption (${c.arithmetic}) did not hold: check the server's settings in its listening line`);
+  return reasons;
+}
+
+/** Why throughput fell short of N ÷ mean latency, likeliest first. */
+function shortOfLittle(ev: Evidence): string[] {
+  const { cell } = ev;
+  const reasons: (string | undefined)[] = [];
+  if (cell.model === 'blocking' && cell.connections > 1 && cell.variant.kind !== 'reconnect') {
+    reasons.push(`only one connection is served at a time: the other ${cell.connections - 1} connections' requests are in flight but unanswered, so they count in the concurrency and not in the mean latency`);
+  }
+  if (ev.fairness !== undefined && ev.fairness < 0.9 && cell.model !== 'blocking') {
+    reasons.push(`some connections were starved (fairness ${num(ev.fairness)}): their requests, in flight but unanswered at the end of the window, count in the concurrency and not in the mean`);
+  }
+  if (ev.requests > 0 && (ev.requests - ev.ok) / ev.requests > 0.05) {
+    reasons.push(`${percent((ev.requests - ev.ok) / ev.requests)} of requests were not answered correctly${errorBreakdown(cell)}`);
+  }
+  if (ev.repeatRps && ev.meanUs !== undefined) {
+    const outside = (ev.n / ev.repeatRps) * 1000 - ev.meanUs / 1000;
+    const where = cell.variant.kind === 'reconnect' ? 'closing the connection and preparing the next one in the generator' : 'the generator turning a reply into the next request';
+    const busy = ev.clientCpu !== undefined && ev.clientCpu >= 80 ? ` (the generator used ${num(ev.clientCpu)} % of a core)` : '';
+    if (outside > 0) reasons.push(`each request cycle spent ${ms(outside)} outside the measured latency, in ${where}${busy}`);
+  }
+  return reasons.filter((r): r is string => r !== undefined);
+}
+
+function aboveLittle(ev: Evidence): string[] {
+  const window = ev.ctx.results.settings.durationSec * 1000;
+  if (ev.maxUs !== undefined && ev.maxUs / 1000 > 0.05 * window) {
+    return [`the slowest requests (up to ${ms(ev.maxUs / 1000)}) are long next to the ${num(window / 1000)} s window, so requests straddling its edges weigh on the mean latency`];
+  }
+  return ['a few slow requests raised the mean latency more than they lowered throughput'];
+}
+
+function compare(measured: number, predicted: number, arithmetic: string): Comparison {
+  return { predicted, ratio: predicted > 0 ? measured / predicted : NaN, arithmetic, reasons: [] };
+}
+
+export function predict(cell: ReportCell, ctx: PredictionContext): Prediction | undefined {
+  if (cell.variant.kind === 'open-loop' || !cell.summary?.requestsPerSec) return undefined;
+  const ev = evidenceOf(cell, ctx);
+  let little: Prediction['little'];
+  if (ev.meanUs === undefined || ev.meanUs <= 0 || ev.repeatRps === undefined) {
+    little = { unavailable: 'no request was answered, so there is no mean latency' };
+  } else {
+    const predicted = ev.n / (ev.meanUs / 1e6);
+    little = compare(ev.repeatRps, predicted, `${ev.n} in flight ÷ ${ms(ev.meanUs / 1000)} mean latency`);
+    if (disagrees(little.ratio)) little.reasons = little.ratio < 1 ? shortOfLittle(ev) : aboveLittle(ev);
+  }
+  const c = ceilingFor(cell, ctx);
+  let ceiling: Prediction['ceiling'] = null;
+  if (c && 'unavailable' in c) ceiling = c;
+  else if (c) {
+    const cmp = compare(ev.measured, c.rps, c.arithmetic);
+    if (disagrees(cmp.ratio)) cmp.reasons = cmp.ratio < 1 ? shortOfCeiling(ev, c) : aboveCeiling(ev, c);
+    ceiling = { ...cmp, limiter: c.limiter };
+  }
+  return { cell, measured: ev.measured, little, ceiling };
+}
+
+/** One sentence about a disagreement, for the text under a predictions table. */
+export function disagreementSentence(what: string, cmp: Comparison): string {
+  const direction = cmp.ratio < 1 ? 'below' : 'above';
+  const gap = percent(Math.abs(cmp.ratio - 1));
+  // The likeliest reason, and the next one: a longer list reads as a shrug.
+  const [first, second] = cmp.reasons;
+  return `${what}: measured ${gap} ${direction} the prediction (${times(cmp.ratio)}); likeliest reason: ${first}.${second ? ` Also: ${second}.` : ''}`;
+}
