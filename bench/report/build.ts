@@ -135,16 +135,16 @@ function ratioCell(cmp: Comparison): string {
 function predictionsTable(predictions: Prediction[]): Block {
   return {
     kind: 'table',
-    head: ['model', 'conns', 'measured req/s', "Little's law: N ÷ mean", 'measured ÷ Little (one repeat)', 'ceiling req/s', 'measured ÷ ceiling', 'how the ceiling is worked out'],
+    head: ['model', 'conns', 'measured req/s (median)', "req/s in the repeat nearest it", "Little's law: N ÷ its mean latency", 'ratio', 'ceiling req/s', 'median ÷ ceiling', 'how the ceiling is worked out'],
     rows: predictions.map((p) => {
-      const little = 'unavailable' in p.little ? ['–', '–'] : [num(p.little.predicted), ratioCell(p.little)];
+      const little = 'unavailable' in p.little ? ['–', '–', '–'] : [num(p.little.measured), num(p.little.predicted), ratioCell(p.little)];
       const ceiling =
         p.ceiling === null ? ['–', '–', 'no single cost dominates a cheap command']
         : 'unavailable' in p.ceiling ? ['–', '–', `not predicted: ${p.ceiling.unavailable}`]
         : [num(p.ceiling.predicted), ratioCell(p.ceiling), p.ceiling.arithmetic];
       return [p.cell.series, String(p.cell.connections), num(p.measured), ...little, ...ceiling];
     }),
-    numeric: [false, true, true, true, true, true, true, false],
+    numeric: [false, true, true, true, true, true, true, true, false],
   };
 }
 
@@ -245,7 +245,8 @@ function openLoopBlocks(group: Group, results: ReportResults, dir: string | unde
       .map((c) => {
         const s = c.summary;
         const achieved = s?.achievedRate?.median ?? (s ? medianRps(c) : undefined);
-        const lag = medianRepeat(c)?.load?.openLoop?.maxSendLagMs;
+        const load = medianRepeat(c)?.load;
+        const lag = load && 'openLoop' in load ? load.openLoop?.maxSendLagMs : undefined;
         return [
           series,
           c.targetRate !== null ? num(c.targetRate) : '–',

@@ -9,7 +9,7 @@ import type { NodeCosts } from '../costs/index.js';
 import type { CostSource, ReportCell, ReportResults, StatsSample } from './data.js';
 import type { Block } from './document.js';
 import { closedLoopPeak } from './findings.js';
-import { mib, ms, num, times } from './format.js';
+import { mib, ms, num, percent, times } from './format.js';
 
 function range(m: { median: number; min: number; max: number; samples: number }, show: (v: number) => string): string {
   return `${show(m.min)}–${show(m.max)} (${m.samples} samples)`;
@@ -19,7 +19,7 @@ function costsTable(c: NodeCosts): Block {
   const us = (v: number) => `${num(v)} µs`;
   const bytes = (v: number) => mib(v);
   const loop = (l: NodeCosts['eventLoop']['idle']) =>
-    `busy ${num(l.utilization)} of the time; timers late by p50 ${ms(l.delayP50Ms)}, p99 ${ms(l.delayP99Ms)}, max ${ms(l.delayMaxMs)}`;
+    `busy ${percent(l.utilization)} of the time; timers late by p50 ${ms(l.delayP50Ms)}, p99 ${ms(l.delayP99Ms)}, max ${ms(l.delayMaxMs)}`;
   return {
     kind: 'table',
     head: ['what', 'median', 'range'],
@@ -33,7 +33,7 @@ function costsTable(c: NodeCosts): Block {
       ['event loop, idle', loop(c.eventLoop.idle), `${c.eventLoop.idle.windowMs} ms watched`],
       [`event loop, WORK ${c.work.n} back to back`, loop(c.eventLoop.underWork), `${c.eventLoop.underWork.windowMs} ms watched`],
     ],
-    numeric: [false, true, false],
+    numeric: [false, false, false],
   };
 }
 
@@ -58,7 +58,7 @@ function costSentences(c: NodeCosts, results: ReportResults): string[] {
     `Starting one worker thread (${ms(start)}) costs as much time as ${num(start / work)} WORK ${c.work.n}s, or ${num((start * 1000) / msg)} message round trips: the per-connection model pays it for every new connection, and the pool pays it once, at startup.`,
     `A piscina task round trip (${num(task)} µs) is ${times(task / msg)} a bare message round trip (${num(msg)} µs) and ${num((task / 1000 / work) * 100)} % of one WORK ${c.work.n} (${ms(work)}): small beside real work${cheapest ? handOffVersusCheap(task, cheapest) : ''}.`,
     `Each idle worker thread added about ${mib(c.memoryPerWorkerBytes.median)} of resident memory, so ${mib(c.memoryPerWorkerBytes.median * 256)} for 256 connections on the per-connection model.`,
-    `With WORK ${c.work.n} running back to back, the event loop was busy ${num(l.utilization)} of the time and a 1 ms timer fired up to ${ms(l.delayMaxMs)} late (p99 ${ms(l.delayP99Ms)}), against ${ms(c.eventLoop.idle.delayP99Ms)} at p99 when idle: on the async model, every other connection waits like that timer.`,
+    `With WORK ${c.work.n} running back to back, the event loop was busy ${percent(l.utilization)} of the time and a 1 ms timer fired up to ${ms(l.delayMaxMs)} late (p99 ${ms(l.delayP99Ms)}), against ${ms(c.eventLoop.idle.delayP99Ms)} at p99 when idle: on the async model, every other connection waits like that timer.`,
   ];
 }
 

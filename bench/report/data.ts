@@ -175,7 +175,8 @@ export function serverSetting(cell: ReportCell, name: string): number | undefine
 
 /** The requests each connection kept in flight (the suite runs closed loop with pipeline 1). */
 export function pipelineOf(cell: ReportCell): number {
-  return cell.repeats.find((r) => r.loadOptions)?.loadOptions?.pipeline ?? 1;
+  const options = cell.repeats.find((r) => r.loadOptions)?.loadOptions;
+  return options && 'pipeline' in options && typeof options.pipeline === 'number' ? options.pipeline : 1;
 }
 
 export function costsOf(results: ReportResults, extra?: NodeCosts): CostSource | undefined {

@@ -36,7 +36,8 @@ export function times(ratio: number): string {
 
 /** A signed percentage change: "+3 %", "−12 %". */
 export function change(fraction: number): string {
-  const pct = Math.round(fraction * 100);
+  // One decimal below 20 %, so a 9.6 % gain is not printed as a "+10 %" that seems to contradict a 10 % threshold.
+  const pct = Math.abs(fraction) < 0.2 ? Math.round(fraction * 1000) / 10 : Math.round(fraction * 100);
   return pct < 0 ? `−${Math.abs(pct)} %` : `+${pct} %`;
 }
 

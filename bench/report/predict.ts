@@ -40,6 +40,8 @@ export interface PredictionContext {
 }
 
 export interface Comparison {
+  /** What the prediction is compared with: the cell's median, or for Little's law one repeat's throughput. */
+  measured: number;
   predicted: number;
   /** measured ÷ predicted. */
   ratio: number;
@@ -112,14 +114,14 @@ export function ceilingFor(cell: ReportCell, ctx: PredictionContext): CeilingWor
       return {
         rps: (parallel * 1000) / (cycle + start),
         parallel,
-        arithmetic: `min(${n} connections, ${cores} cores) × 1000 ÷ (${ms(cycle)} per connection + ${ms(start)} per worker start)`,
+        arithmetic: `min(${plural(n, 'connection')}, ${cores} cores) × 1000 ÷ (${ms(cycle)} per connection + ${ms(start)} per worker start)`,
         limiter: `starting a worker thread for every connection (${ms(start)} each)`,
       };
     }
     return {
       rps: (parallel * 1000) / cycle,
       parallel,
-      arithmetic: `min(${n} connections, ${cores} cores) × 1000 ÷ ${ms(cycle)} per connection`,
+      arithmetic: `min(${plural(n, 'connection')}, ${cores} cores) × 1000 ÷ ${ms(cycle)} per connection`,
       limiter: 'the cost of opening and closing a connection',
     };
   }
@@ -136,7 +138,7 @@ export function ceilingFor(cell: ReportCell, ctx: PredictionContext): CeilingWor
       return {
         rps: (parallel * 1000) / sleep,
         parallel,
-        arithmetic: `min(${n} connections, ${workers} workers${stated ? '' : ' (assumed: one per core)'}) × ${per}`,
+        arithmetic: `min(${plural(n, 'connection')}, ${workers} workers${stated ? '' : ' (assumed: one per core)'}) × ${per}`,
         limiter: `the pool's ${plural(workers, 'worker')}, each held by one SLEEP at a time`,
       };
     }
@@ -146,11 +148,11 @@ export function ceilingFor(cell: ReportCell, ctx: PredictionContext): CeilingWor
       return {
         rps: (parallel * 1000) / sleep,
         parallel,
-        arithmetic: `${max !== undefined && max < n ? `min(${n} connections, ${max} max workers)` : `${n} connections`} × ${per}`,
+        arithmetic: `${max !== undefined && max < n ? `min(${plural(n, 'connection')}, ${max} max workers)` : `${n} connections`} × ${per}`,
         limiter: 'the connections themselves: each has a thread that sleeps on its own',
       };
     }
-    return { rps: (n * 1000) / sleep, parallel: n, arithmetic: `${n} connections × ${per}`, limiter: 'the connections themselves: timers wait side by side on the one loop' };
+    return { rps: (n * 1000) / sleep, parallel: n, arithmetic: `${plural(n, 'connection')} × ${per}`, limiter: 'the connections themselves: timers wait side by side on the one loop' };
   }
 
   if (cell.workload === 'cpu') {
@@ -166,7 +168,7 @@ export function ceilingFor(cell: ReportCell, ctx: PredictionContext): CeilingWor
       return {
         rps: (parallel * 1000) / cost,
         parallel,
-        arithmetic: `min(${n} connections, ${workers} workers${stated ? '' : ' (assumed)'}, ${cores} cores) × ${per}`,
+        arithmetic: `min(${plural(n, 'connection')}, ${workers} workers${stated ? '' : ' (assumed)'}, ${cores} cores) × ${per}`,
         limiter: workers < cores ? `the pool's ${plural(workers, 'worker')}` : `the ${plural(cores, 'core')} (the pool has ${plural(workers, 'worker')})`,
       };
     }
@@ -174,7 +176,7 @@ export function ceilingFor(cell: ReportCell, ctx: PredictionContext): CeilingWor
     return {
       rps: (parallel * 1000) / cost,
       parallel,
-      arithmetic: `min(${n} connections, ${cores} cores) × ${per}`,
+      arithmetic: `min(${plural(n, 'connection')}, ${cores} cores) × ${per}`,
       limiter: `the ${plural(cores, 'core')}: one thread per connection, but only ${cores} can compute at once`,
     };
   }
@@ -348,7 +350,7 @@ function aboveLittle(ev: Evidence): string[] {
 }
 
 function compare(measured: number, predicted: number, arithmetic: string): Comparison {
-  return { predicted, ratio: predicted > 0 ? measured / predicted : NaN, arithmetic, reasons: [] };
+  return { measured, predicted, ratio: predicted > 0 ? measured / predicted : NaN, arithmetic, reasons: [] };
 }
 
 export function predict(cell: ReportCell, ctx: PredictionContext): Prediction | undefined {
