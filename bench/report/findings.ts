@@ -139,7 +139,7 @@ export function flatteningSentence(f: Flattening, group: Group, ctx: PredictionC
         const reason = p?.ceiling && 'reasons' in p.ceiling ? p.ceiling.reasons[0] : undefined;
         return ` It reached ${percent(reached)} of that ceiling${reason ? `; the likeliest reason for the gap: ${reason}` : ''}.`;
       })() : ` It reached ${percent(reached)} of it.`;
-      return `${head}. That is the design: it is bounded by ${ceiling.limiter}, whose ceiling (${ceiling.arithmetic} = ${rps(ceiling.rps)}) does not grow with more connections.${level}`;
+      return `${head}. That is the design: it is bounded by ${ceiling.limiter}; its ceiling, ${ceiling.arithmetic} = ${rps(ceiling.rps)}, does not grow with more connections.${level}`;
     }
     const p = predict(cell, ctx);
     const reason = p?.ceiling && 'reasons' in p.ceiling ? p.ceiling.reasons[0] : undefined;

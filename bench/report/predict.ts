@@ -332,13 +332,15 @@ function shortOfLittle(ev: Evidence): string[] {
   if (ev.requests > 0 && (ev.requests - ev.ok) / ev.requests > 0.05) {
     reasons.push(`${percent((ev.requests - ev.ok) / ev.requests)} of requests were not answered correctly${errorBreakdown(cell)}`);
   }
-  if (ev.repeatRps && ev.meanUs !== undefined) {
+  // Time outside the server only explains the gap when nothing above already does.
+  if (reasons.length === 0 && ev.repeatRps && ev.meanUs !== undefined) {
     const outside = (ev.n / ev.repeatRps) * 1000 - ev.meanUs / 1000;
     const where = cell.variant.kind === 'reconnect' ? 'closing the connection and preparing the next one in the generator' : 'the generator turning a reply into the next request';
     const busy = ev.clientCpu !== undefined && ev.clientCpu >= 80 ? ` (the generator used ${num(ev.clientCpu)} % of a core)` : '';
     if (outside > 0) reasons.push(`each request cycle spent ${ms(outside)} outside the measured latency, in ${where}${busy}`);
   }
-  return reasons.filter((r): r is string => r !== undefined);
+  const found = reasons.filter((r): r is string => r !== undefined);
+  return found.length > 0 ? found : ["this run's data does not say why"];
 }
 
 function aboveLittle(ev: Evidence): string[] {
