@@ -58,6 +58,21 @@ export interface BuiltReport {
   title: string;
 }
 
+/** The HTTP settings of results files that have an HTTP axis; older files have none. */
+function httpSettings(results: ReportResults): { tool?: string; toolVersion?: string; latencyResolutionMs?: number } | undefined {
+  return (results.settings as { http?: { tool?: string; toolVersion?: string; latencyResolutionMs?: number } | null }).http ?? undefined;
+}
+
+function httpTool(results: ReportResults): string {
+  const h = httpSettings(results);
+  return h?.tool ? `${h.tool}${h.toolVersion ? ` ${h.toolVersion}` : ''}` : 'an HTTP load generator';
+}
+
+function httpResolution(results: ReportResults): string {
+  const ms = httpSettings(results)?.latencyResolutionMs;
+  return ms ? `; its latencies are whole multiples of ${ms} ms, so sub-millisecond figures read as 0` : '';
+}
+
 function workloadDescription(group: Group, results: ReportResults): string {
   const w = results.settings.workloadParameters;
   const what = {
@@ -69,7 +84,9 @@ function workloadDescription(group: Group, results: ReportResults): string {
   const how =
     group.kind === 'reconnect' ? 'each request on a new TCP connection, opened and closed around it, with the connect time counted as latency'
     : group.kind === 'open-loop' ? `requests sent on a fixed schedule over ${plural(group.connections[0], 'connection')}, whatever the replies do, with latency counted from the scheduled send`
-    : 'each connection sending its next request as soon as its reply arrives (closed loop)';
+    : group.transport === 'http'
+      ? `sent over HTTP/1.1 keep-alive connections by ${httpTool(results)}, each connection sending its next request as soon as its reply arrives (closed loop)${httpResolution(results)}`
+      : 'each connection sending its next request as soon as its reply arrives (closed loop)';
   return `Each request is ${what}; ${how}. Connections: ${group.connections.join(', ')}.`;
 }
 

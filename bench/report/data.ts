@@ -102,6 +102,8 @@ export interface Group {
   /** The workload, or the workload with its variant: `echo reconnect`, `kv open loop`. */
   workload: ReportCell['workload'];
   kind: 'closed' | 'reconnect' | 'open-loop';
+  /** How requests reached the server: the line protocol, or HTTP (results files from before HTTP have only the first). */
+  transport: 'line' | 'http';
   cells: ReportCell[];
   series: string[];
   connections: number[];
@@ -117,10 +119,12 @@ export function groupsOf(results: ReportResults): Group[] {
   return [...byName].map(([name, cells]) => {
     const kinds = new Set(cells.map((c) => c.variant.kind));
     const kind = kinds.has('open-loop') ? 'open-loop' : kinds.has('reconnect') ? 'reconnect' : 'closed';
+    const transport = cells.some((c) => (c as { transport?: string }).transport === 'http') ? 'http' : 'line';
     return {
       name,
       workload: cells[0].workload,
       kind,
+      transport,
       cells,
       series: orderedSeries(cells),
       connections: [...new Set(cells.map((c) => c.connections))].sort((a, b) => a - b),
