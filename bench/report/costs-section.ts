@@ -46,9 +46,23 @@ function handOffVersusCheap(taskUs: number, cheapest: { model: string; us: numbe
     : `, and ${Math.round(ratio * 100)} % of ${whole}`;
 }
 
+/** What the run itself measured for per-connection at that count, beside async in the same group, if both were measured. */
+function memoryWitness(results: ReportResults, connections: number): string {
+  const rss = (x: ReportCell | undefined) => x?.summary?.serverPeakRssBytes?.median;
+  for (const pc of results.cells.filter((x) => x.model === 'per-connection' && x.series === x.model && x.connections === connections)) {
+    const other = results.cells.find((x) => x.group === pc.group && x.series === 'async' && x.connections === connections);
+    if (rss(pc) !== undefined && rss(other) !== undefined) {
+      return ` (measured: ${mib(rss(pc)!)} peak for per-connection on ${pc.group} against ${mib(rss(other)!)} for async)`;
+    }
+  }
+  return '';
+}
+
 function costSentences(c: NodeCosts, results: ReportResults): string[] {
   const peak = closedLoopPeak(results, 'kv', 'async');
   const cheapest = peak ? { model: 'async', us: 1e6 / peak } : undefined;
+  const perConnection = results.cells.filter((x) => x.model === 'per-connection' && x.summary).map((x) => x.connections);
+  const mostThreads = perConnection.length > 0 ? Math.max(...perConnection) : undefined;
   const work = c.work.ms.median;
   const start = c.workerStartMs.median;
   const msg = c.messageRoundTripUs.median;
@@ -57,7 +71,7 @@ function costSentences(c: NodeCosts, results: ReportResults): string[] {
   return [
     `Starting one worker thread (${ms(start)}) costs as much time as ${num(start / work)} WORK ${c.work.n}s, or ${num((start * 1000) / msg)} message round trips: the per-connection model pays it for every new connection, and the pool pays it once, at startup.`,
     `A piscina task round trip (${num(task)} µs) is ${times(task / msg)} a bare message round trip (${num(msg)} µs) and ${num((task / 1000 / work) * 100)} % of one WORK ${c.work.n} (${ms(work)}): small beside real work${cheapest ? handOffVersusCheap(task, cheapest) : ''}.`,
-    `Each idle worker thread added about ${mib(c.memoryPerWorkerBytes.median)} of resident memory, so ${mib(c.memoryPerWorkerBytes.median * 256)} for 256 connections on the per-connection model.`,
+    `Each idle worker thread added about ${mib(c.memoryPerWorkerBytes.median)} of resident memory${mostThreads ? `, so about ${mib(c.memoryPerWorkerBytes.median * mostThreads)} for the ${mostThreads} connections of the largest per-connection cell in this run${memoryWitness(results, mostThreads)}` : ''}.`,
     `With WORK ${c.work.n} running back to back, the event loop was busy ${percent(l.utilization)} of the time and a 1 ms timer fired up to ${ms(l.delayMaxMs)} late (p99 ${ms(l.delayP99Ms)}), against ${ms(c.eventLoop.idle.delayP99Ms)} at p99 when idle: on the async model, every other connection waits like that timer.`,
   ];
 }
