@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { loadOptionsFor, notesFromLoad, serverFlags, summariseRepeats, withDeadline } from './cell.js';
+import { httpLoadOptionsFor, httpTimeoutSec, loadOptionsFor, notesFromLoad, serverFlags, summariseRepeats, withDeadline } from './cell.js';
 import { makeCell, type CellSpec } from './matrix.js';
 import type { RepeatRecord } from './results.js';
 import { syntheticResults } from './test-support/synthetic-results.js';
 
-const selection = { models: ['async', 'blocking'] as const, workloads: ['echo'] as const, connections: [4], variants: [], openLoopFractions: [] };
+const selection = { models: ['async', 'blocking'] as const, workloads: ['echo'] as const, connections: [4], variants: [], openLoopFractions: [], transports: ['line'] as const };
 
 function repeatsOf(id: string): RepeatRecord[] {
-  return syntheticResults({ ...selection, models: [...selection.models], workloads: [...selection.workloads] }, 3).cells.find((c) => c.id === id)!.repeats;
+  return syntheticResults({ ...selection, models: [...selection.models], workloads: [...selection.workloads], transports: ['line', 'http'] }, 3).cells.find((c) => c.id === id)!.repeats;
 }
 
 describe('summariseRepeats', () => {
@@ -47,6 +47,21 @@ describe('notesFromLoad', () => {
     expect(notesFromLoad(spec, load, 2000).join('\n')).toMatch(/3 of 4 connections completed no measured request.*one connection at a time/);
   });
 
+  it('explains idle connections over HTTP, where the blocking model keeps the first keep-alive connection', () => {
+    const load = repeatsOf('blocking/echo/c4/http')[0].load!;
+    const spec = makeCell('blocking', 'echo', 4, { kind: 'closed' }, 'http');
+    expect(notesFromLoad(spec, load, 2000).join('\n')).toMatch(/3 of 4 connections completed no measured request.*keep-alive connection to its end/);
+  });
+
+  it("says over HTTP that 503 is the server shedding load and that autocannon's latency is in whole milliseconds", () => {
+    const load = repeatsOf('async/echo/c4/http')[0].load!;
+    const noisy = { ...load, latency: { ...load.latency, p50Us: 0 }, errors: { ...load.errors, busy: 4, timeout: 1, total: 5 } };
+    const notes = notesFromLoad(makeCell('async', 'echo', 4, { kind: 'closed' }, 'http'), noisy, 2000);
+    expect(notes).toContain('4 requests were shed with 503 (server busy)');
+    expect(notes).toContain('1 requests got no reply within 2 s');
+    expect(notes.join('\n')).toMatch(/whole milliseconds/);
+  });
+
   it('counts timeouts and shed requests in words', () => {
     const load = repeatsOf('async/echo/c4')[0].load!;
     const noisy = { ...load, errors: { ...load.errors, timeout: 5, busy: 2, total: 7 } };
@@ -61,6 +76,19 @@ describe('what a cell asks of the server and the generator', () => {
     expect(serverFlags(makeCell('pool', 'cpu', 4, { kind: 'offload', offload: 'heavy' }))).toEqual([
       '--model=pool', '--host', '127.0.0.1', '--port', '0', '--offload', 'heavy',
     ]);
+  });
+
+  it('starts an HTTP cell with only the HTTP front, on a port of its own choosing', () => {
+    expect(serverFlags(makeCell('async', 'echo', 4, { kind: 'closed' }, 'http'))).toEqual([
+      '--model=async', '--host', '127.0.0.1', '--port', '0', '--http-port=0', '--no-line',
+    ]);
+  });
+
+  it("hands autocannon the cell's workload and timing, with the timeout in whole seconds of at least one", () => {
+    const settings = syntheticResults({ ...selection, models: ['async'], workloads: ['echo'] }).settings;
+    const options = httpLoadOptionsFor(makeCell('async', 'kv', 16, { kind: 'closed' }, 'http'), '127.0.0.1', 9, settings);
+    expect(options).toMatchObject({ tool: 'autocannon', url: 'http://127.0.0.1:9', workload: 'kv', connections: 16, durationSec: 2, warmupSec: 0.5, timeoutSec: 2, pipeline: 1 });
+    expect([httpTimeoutSec(200), httpTimeoutSec(1500), httpTimeoutSec(2000)]).toEqual([1, 2, 2]);
   });
 
   it('drives reconnect and open-loop cells as such, and closed-loop cells without a rate', () => {

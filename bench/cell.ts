@@ -5,6 +5,11 @@
 // warms up before it starts counting), watch the server's resources while it
 // runs, and stop it. Repeats are summarised by their median and spread.
 //
+// An HTTP cell is the same experiment through the other door: the server
+// starts with only its HTTP front (`--http-port=0 --no-line`), readiness is
+// `GET /ping`, and autocannon drives it (see http-load.ts). Its results take
+// the same shape, so everything downstream treats both alike.
+//
 // Nothing that goes wrong is dropped. A server that will not start, a run that
 // outlives its deadline, a server that dies under load: each is recorded as a
 // failed repeat with the reason, and a cell whose repeats all failed is a
@@ -12,12 +17,13 @@
 // connections that never got a turn) is not a failure but a finding, and is
 // written down as a note beside the numbers.
 
-import { runLoad, defaultLoadOptions, type LoadOptions, type LoadResult } from '../clients/load/index.js';
-import type { CellSpec } from './matrix.js';
+import { runLoad, defaultLoadOptions, type LoadOptions } from '../clients/load/index.js';
+import { runHttpLoad, type HttpLoadOptions } from './http-load.js';
+import { repeatsFor, type CellSpec } from './matrix.js';
 import { pinnedCommand, type Placement } from './pin.js';
 import type { CellRecord, CellSummary, RepeatRecord, RunSettings } from './results.js';
 import { allowedCpus, ResourceSampler, summariseSamples } from './sampler.js';
-import { startServer, waitForPong, type ServerHandle } from './server-process.js';
+import { startServer, waitForHttpPing, waitForPong, type ServerHandle } from './server-process.js';
 import { medianIndex, spread } from './stats.js';
 
 export interface CellRunContext {
@@ -35,8 +41,37 @@ export interface CellRunContext {
 /** Extra seconds a run may take beyond warmup, measurement and one request timeout before it is abandoned. */
 const RUN_DEADLINE_SLACK_SEC = 15;
 
+/** What either generator reported; the figures the suite reads are common to both. */
+type MeasuredLoad = NonNullable<RepeatRecord['load']>;
+
 export function serverFlags(spec: CellSpec): string[] {
-  return [`--model=${spec.model}`, '--host', '127.0.0.1', '--port', '0', ...spec.serverArgs];
+  const http = spec.transport === 'http' ? ['--http-port=0', '--no-line'] : [];
+  return [`--model=${spec.model}`, '--host', '127.0.0.1', '--port', '0', ...http, ...spec.serverArgs];
+}
+
+/** autocannon takes its timeout in seconds and accepts nothing under one. */
+export function httpTimeoutSec(timeoutMs: number): number {
+  return Math.max(1, Math.ceil(timeoutMs / 1000));
+}
+
+export function httpLoadOptionsFor(spec: CellSpec, host: string, port: number, settings: RunSettings): HttpLoadOptions {
+  const w = settings.workloadParameters;
+  return {
+    tool: 'autocannon',
+    url: `http://${host}:${port}`,
+    workload: spec.workload,
+    connections: spec.connections,
+    durationSec: settings.durationSec,
+    warmupSec: settings.warmupSec,
+    timeoutSec: httpTimeoutSec(settings.timeoutMs),
+    pipeline: 1,
+    size: w.size,
+    readRatio: w.readRatio,
+    keys: w.keys,
+    keyDistribution: w.keyDistribution === 'zipfian' ? 'zipfian' : 'uniform',
+    work: w.work,
+    sleepMs: w.sleepMs,
+  };
 }
 
 export function loadOptionsFor(
@@ -81,24 +116,28 @@ export function withDeadline<T>(work: Promise<T>, ms: number, what: string): Pro
 }
 
 /** What the load generator saw that a reader should not have to dig for. */
-export function notesFromLoad(spec: CellSpec, load: LoadResult, timeoutMs: number): string[] {
+export function notesFromLoad(spec: CellSpec, load: MeasuredLoad, timeoutMs: number): string[] {
   const notes: string[] = [];
+  const http = spec.transport === 'http';
   if (load.ok === 0) notes.push('no request was answered correctly inside the measured window');
   const idle = load.perConnection.counts.filter((n) => n === 0).length;
   if (idle > 0) {
     const why =
-      spec.model === 'blocking'
-        ? ' (the blocking model serves one connection at a time; the others wait in the listen backlog)'
-        : '';
+      spec.model !== 'blocking' ? ''
+      : http ? ' (the blocking model serves one keep-alive connection to its end; the others wait in the listen backlog, time out and reconnect)'
+      : ' (the blocking model serves one connection at a time; the others wait in the listen backlog)';
     notes.push(`${idle} of ${spec.connections} connections completed no measured request${why}`);
   }
   const e = load.errors;
-  if (e.timeout > 0) notes.push(`${e.timeout} requests got no reply within ${timeoutMs} ms`);
-  if (e.busy > 0) notes.push(`${e.busy} requests were shed with ERR server busy`);
+  if (e.timeout > 0) notes.push(`${e.timeout} requests got no reply within ${http ? `${httpTimeoutSec(timeoutMs)} s` : `${timeoutMs} ms`}`);
+  if (e.busy > 0) notes.push(http ? `${e.busy} requests were shed with 503 (server busy)` : `${e.busy} requests were shed with ERR server busy`);
   if (e.refused > 0) notes.push(`${e.refused} connections were refused`);
   if (e.reset > 0) notes.push(`${e.reset} requests were lost to reset or closed connections`);
   if (e.wrongReply > 0) notes.push(`${e.wrongReply} replies were wrong`);
-  if (e.errReply > 0) notes.push(`${e.errReply} requests were answered with ERR`);
+  if (e.errReply > 0) notes.push(http ? `${e.errReply} requests were answered with a non-2xx status other than 503` : `${e.errReply} requests were answered with ERR`);
+  if (http && load.ok > 0 && load.latency.p50Us === 0) {
+    notes.push('autocannon records latency in whole milliseconds: a p50 of 0 means under 1 ms');
+  }
   const open = load.openLoop;
   if (open && open.achievedRate < 0.95 * open.targetRate) {
     notes.push(`achieved ${Math.round(open.achievedRate)} of the ${Math.round(open.targetRate)} req/s asked for`);
@@ -119,6 +158,7 @@ function emptyRepeat(index: number): RepeatRecord {
     server: {
       pid: null,
       port: null,
+      httpPort: null,
       listeningLine: null,
       startupMs: null,
       pongMs: null,
@@ -150,17 +190,31 @@ async function runRepeat(
     Object.assign(record.server, {
       pid: server.pid,
       port: server.port,
+      httpPort: server.http?.port ?? null,
       listeningLine: server.listeningLine,
       startupMs: server.startupMs,
     });
-    record.server.pongMs = await waitForPong(server.host, server.port);
+    const { host, port } = server;
+    const httpPort = server.http?.port;
+    let work: () => Promise<MeasuredLoad>;
+    if (spec.transport === 'http') {
+      if (httpPort === undefined) throw new Error(`the server announced no http= address: ${server.listeningLine}`);
+      record.server.pongMs = await waitForHttpPing(host, httpPort);
+      const options = httpLoadOptionsFor(spec, host, httpPort, s);
+      record.loadOptions = options;
+      work = () => runHttpLoad(options);
+    } else {
+      if (port === null) throw new Error(`the server announced no line-protocol address: ${server.listeningLine}`);
+      record.server.pongMs = await waitForPong(host, port);
+      const options = loadOptionsFor(spec, host, port, targetRate, s);
+      record.loadOptions = options;
+      work = () => runLoad(options);
+    }
     record.server.cpusAllowed = allowedCpus(server.pid);
     sampler = new ResourceSampler(server.pid, ctx.clkTck, s.sampleIntervalMs).start();
 
-    const options = loadOptionsFor(spec, server.host, server.port, targetRate, s);
-    record.loadOptions = options;
     const deadlineMs = (s.warmupSec + s.durationSec + s.timeoutMs / 1000 + RUN_DEADLINE_SLACK_SEC) * 1000;
-    const load = await withDeadline(runLoad(options), deadlineMs, 'the load run');
+    const load = await withDeadline(work(), deadlineMs, 'the load run');
     sampler.sampleNow();
     const endMs = sampler.now();
     const { samples, lifetimePeakRssBytes } = sampler.stop();
@@ -198,9 +252,9 @@ export function summariseRepeats(repeats: readonly RepeatRecord[]): {
   const measured = repeats.filter((r) => r.status === 'ok' && r.load !== null);
   if (measured.length === 0) return { summary: null, medianRepeat: null };
   const loads = measured.map((r) => r.load!);
-  const of = (pick: (l: LoadResult) => number) => spread(loads.map(pick));
+  const of = (pick: (l: MeasuredLoad) => number) => spread(loads.map(pick));
   // Latency and fairness describe answered requests; a run that answered none has neither, not zeros.
-  const ofAnswered = (pick: (l: LoadResult) => number) => spread(loads.filter((l) => l.ok > 0).map(pick));
+  const ofAnswered = (pick: (l: MeasuredLoad) => number) => spread(loads.filter((l) => l.ok > 0).map(pick));
   const ofResources = (pick: (r: NonNullable<RepeatRecord['resources']>) => number) =>
     spread(measured.flatMap((r) => (r.resources ? [pick(r.resources)] : [])));
   const rps = loads.map((l) => l.throughput.requestsPerSec);
@@ -238,6 +292,7 @@ function cellRecord(spec: CellSpec, targetRate: number | null, repeats: RepeatRe
     workload: spec.workload,
     connections: spec.connections,
     variant: spec.variant,
+    transport: spec.transport,
     series: spec.series,
     group: spec.group,
     serverFlags: serverFlags(spec),
@@ -264,7 +319,8 @@ export async function runCell(
   notes: string[] = [],
 ): Promise<CellRecord> {
   const repeats: RepeatRecord[] = [];
-  for (let i = 0; i < ctx.settings.repeat; i++) {
+  const count = repeatsFor(spec, ctx.settings.repeat, ctx.settings.http?.repeat ?? ctx.settings.repeat);
+  for (let i = 0; i < count; i++) {
     if (ctx.interrupted()) {
       repeats.push({ ...emptyRepeat(i), failure: 'interrupted before this repeat ran' });
       continue;

@@ -13,7 +13,7 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-charts-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('renderCharts', () => {
-  const results = syntheticResults(FULL_SELECTION);
+  const results = syntheticResults(FULL_SELECTION, 3, 1);
   const charts = renderCharts(results, dir);
 
   it('draws throughput, latency and distribution charts for every workload group, plus CPU, memory, fairness and open loop', () => {
@@ -25,6 +25,22 @@ describe('renderCharts', () => {
     }
     expect(files).toEqual(expect.arrayContaining(['server-cpu.png', 'server-memory.png', 'fairness.png', 'open-loop.png']));
     expect(readdirSync(dir).sort()).toEqual([...files].sort());
+  });
+
+  it('draws, for each workload measured over HTTP, line against HTTP per model, their ratio, and the HTTP latency', () => {
+    const files = charts.map((c) => c.file);
+    for (const workload of ['echo', 'kv', 'cpu', 'sleep']) {
+      expect(files).toContain(`transport-${workload}.png`);
+      expect(files).toContain(`transport-ratio-${workload}.png`);
+      expect(files).toContain(`latency-${workload}-http.png`);
+      expect(files).not.toContain(`distribution-${workload}-http-c64.png`);
+    }
+  });
+
+  it("warns on every HTTP latency chart that autocannon's figures are whole milliseconds, and counts HTTP's own repeats", () => {
+    const http = charts.filter((c) => c.file.startsWith('latency-') && c.file.endsWith('-http.png'));
+    expect(http.length).toBe(4);
+    for (const chart of http) expect(chart.title).toMatch(/autocannon/);
   });
 
   it('writes every chart as a decodable PNG of the fixed size', async () => {
@@ -61,6 +77,13 @@ describe('results schema', () => {
   it('rejects fields it does not know, so the schema cannot drift silently from the writer', () => {
     const results = { ...syntheticResults(FULL_SELECTION, 1), surprise: true };
     expect(schemaErrors(results).join('\n')).toMatch(/additional/);
+  });
+
+  it('rejects an HTTP cell that claims a line-protocol variant', () => {
+    const results = syntheticResults(FULL_SELECTION, 1);
+    const http = results.cells.find((c) => c.transport === 'http')!;
+    http.variant = { kind: 'reconnect' };
+    expect(schemaErrors(results)).not.toEqual([]);
   });
 
   it('accepts a calibration that was skipped only when it gives a reason', () => {

@@ -9,13 +9,19 @@
 //
 // Every title names the core count, because on two cores the lesson is not the
 // same as on sixty-four.
+//
+// HTTP cells are drawn beside their line-protocol twins (one chart per
+// workload, solid against dashed, and the ratio), and on latency charts of
+// their own: autocannon records latency in whole milliseconds, so their
+// latency axis is linear and a sub-millisecond request sits at 0, which a
+// logarithmic axis could not show.
 
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ChartConfiguration, ChartDataset } from 'chart.js';
 import { ChartJSNodeCanvas } from 'chartjs-node-canvas';
 import { MODELS } from './matrix.js';
-import type { CellRecord, ChartRecord, RunResults } from './results.js';
+import { transportPairs, type CellRecord, type ChartRecord, type RunResults } from './results.js';
 
 export const CHART_WIDTH = 900;
 export const CHART_HEIGHT = 500;
@@ -72,11 +78,20 @@ function title(text: string, ctx: ChartContext): string {
 
 /** The first subtitle line names the machine; the second says how to read the chart. */
 
+function repeatsText(ctx: ChartContext, cells: readonly CellRecord[]): string {
+  const plural = (n: number) => `${n} repeat${n === 1 ? '' : 's'}`;
+  const line = ctx.results.settings.repeat;
+  const http = ctx.results.settings.http?.repeat ?? line;
+  const hasHttp = cells.some((c) => c.transport === 'http');
+  const hasLine = cells.some((c) => c.transport !== 'http');
+  if (hasHttp && !hasLine) return `median of ${plural(http)}`;
+  if (hasHttp && http !== line) return `median of ${plural(line)} (HTTP: ${plural(http)})`;
+  return `median of ${plural(line)}`;
+}
+
 function subtitle(ctx: ChartContext, cells: readonly CellRecord[], extra = ''): string[] {
   const missing = cells.filter((c) => c.summary === null).length;
-  const parts = [
-    `median of ${ctx.results.settings.repeat} repeat${ctx.results.settings.repeat === 1 ? '' : 's'}`,
-  ];
+  const parts = [repeatsText(ctx, cells)];
   if (extra) parts.push(extra);
   if (missing > 0) parts.push(`${missing} failed cell${missing === 1 ? '' : 's'} not drawn`);
   return [`${ctx.results.machine.cpuModel}, run ${ctx.results.runId}`, parts.join(' · ')];
@@ -271,6 +286,124 @@ function barChart(
   } as ChartConfiguration;
 }
 
+/** The HTTP note every chart with autocannon's latency carries. */
+export const AUTOCANNON_LATENCY_NOTE = 'autocannon records latency in whole milliseconds: under 1 ms reads 0';
+
+function httpLatencyChart(workload: string, cells: CellRecord[], ctx: ChartContext): ChartConfiguration {
+  const datasets: ChartDataset<'line', { x: number; y: number | null }[]>[] = [];
+  orderedSeries(cells).forEach((series, i) => {
+    const mine = cells.filter((c) => c.series === series).sort((a, b) => a.connections - b.connections);
+    const colour = colourFor(series, i);
+    for (const [label, pick, dash] of [
+      ['p50', (c: CellRecord) => c.summary?.p50Us?.median, []],
+      ['p99', (c: CellRecord) => c.summary?.p99Us?.median, [6, 4]],
+    ] as const) {
+      datasets.push({
+        label: `${series} ${label}`,
+        data: mine.map((c) => {
+          const us = pick(c);
+          return { x: c.connections, y: us === undefined ? null : ms(us) };
+        }),
+        borderColor: colour,
+        backgroundColor: colour,
+        borderDash: [...dash],
+      });
+    }
+  });
+  return {
+    type: 'line',
+    data: { datasets },
+    options: {
+      ...baseOptions(
+        title(`HTTP latency p50 (solid) and p99 (dashed), ${workload} workload, by autocannon`, ctx),
+        subtitle(ctx, cells, AUTOCANNON_LATENCY_NOTE),
+      ),
+      scales: {
+        x: connectionsAxis(connectionsOf(cells)),
+        y: { type: 'linear', beginAtZero: true, title: { display: true, text: 'latency, whole ms (autocannon)' } },
+      },
+    },
+  } as ChartConfiguration;
+}
+
+/** Throughput against connections for each model, the line protocol solid and HTTP dashed. */
+function transportChart(workload: string, line: CellRecord[], http: CellRecord[], ctx: ChartContext): ChartConfiguration {
+  const datasets: ChartDataset<'line', { x: number; y: number | null }[]>[] = [];
+  const all = [...line, ...http];
+  orderedSeries(all).forEach((series, i) => {
+    const colour = colourFor(series, i);
+    for (const [name, cells, dash] of [['line', line, []], ['HTTP', http, [6, 4]]] as const) {
+      const mine = cells.filter((c) => c.series === series).sort((a, b) => a.connections - b.connections);
+      if (mine.length === 0) continue;
+      datasets.push({
+        label: `${series} ${name}`,
+        data: mine.map((c) => ({ x: c.connections, y: c.summary?.requestsPerSec?.median ?? null })),
+        borderColor: colour,
+        backgroundColor: colour,
+        borderDash: [...dash],
+      });
+    }
+  });
+  return {
+    type: 'line',
+    data: { datasets },
+    options: {
+      ...baseOptions(
+        title(`Line protocol (solid) against HTTP (dashed): throughput, ${workload} workload`, ctx),
+        subtitle(ctx, all, 'line driven by our generator, HTTP by autocannon'),
+      ),
+      scales: {
+        x: connectionsAxis(connectionsOf(all)),
+        y: { type: 'linear', beginAtZero: true, title: { display: true, text: 'requests per second' } },
+      },
+    },
+  } as ChartConfiguration;
+}
+
+/** HTTP throughput over the line protocol's, per model and connection count, with 1 marked. */
+function transportRatioChart(workload: string, results: RunResults, ctx: ChartContext): ChartConfiguration {
+  const pairs = transportPairs(results.cells).filter((p) => p.workload === workload);
+  const cells = results.cells.filter((c) => c.workload === workload && c.transport === 'http');
+  const connections = [...new Set(pairs.map((p) => p.connections))].sort((a, b) => a - b);
+  const datasets: ChartDataset<'line', { x: number; y: number | null }[]>[] = [];
+  orderedSeries(cells).forEach((model, i) => {
+    const colour = colourFor(model, i);
+    datasets.push({
+      label: model,
+      data: pairs.filter((p) => p.model === model).sort((a, b) => a.connections - b.connections).map((p) => ({ x: p.connections, y: p.ratio })),
+      borderColor: colour,
+      backgroundColor: colour,
+    });
+  });
+  datasets.push({
+    label: 'equal (1.0)',
+    data: connections.map((x) => ({ x, y: 1 })),
+    borderColor: '#999999',
+    backgroundColor: '#999999',
+    borderDash: [2, 3],
+    pointRadius: 0,
+  });
+  const missing = pairs.filter((p) => p.ratio === null).length;
+  return {
+    type: 'line',
+    data: { datasets },
+    options: {
+      ...baseOptions(
+        title(`HTTP throughput as a fraction of the line protocol's, ${workload} workload`, ctx),
+        [
+          `${ctx.results.machine.cpuModel}, run ${ctx.results.runId}`,
+          `median HTTP req/s ÷ median line req/s · below 1: HTTP costs that model throughput` +
+            (missing > 0 ? ` · ${missing} pair${missing === 1 ? '' : 's'} without a ratio not drawn` : ''),
+        ],
+      ),
+      scales: {
+        x: connectionsAxis(connections),
+        y: { type: 'linear', beginAtZero: true, title: { display: true, text: 'HTTP ÷ line throughput' } },
+      },
+    },
+  } as ChartConfiguration;
+}
+
 function openLoopChart(cells: CellRecord[], ctx: ChartContext): ChartConfiguration {
   const datasets: ChartDataset<'line', { x: number; y: number | null }[]>[] = [];
   orderedSeries(cells).forEach((series, i) => {
@@ -342,10 +475,22 @@ export function renderCharts(results: RunResults, dir: string): ChartRecord[] {
   const closed = results.cells.filter((c) => c.variant.kind !== 'open-loop');
   const groups = byGroup(closed);
   for (const [group, cells] of groups) {
+    if (cells[0].transport === 'http') {
+      // Throughput is on the transport chart beside the line protocol; a whole-millisecond distribution says little.
+      draw(`latency-${slug(group)}.png`, httpLatencyChart(cells[0].workload, cells, ctx));
+      continue;
+    }
     draw(`throughput-${slug(group)}.png`, throughputChart(group, cells, ctx));
     draw(`latency-${slug(group)}.png`, latencyChart(group, cells, ctx));
     const c = nearest(connectionsOf(cells), DISTRIBUTION_CONNECTIONS);
     draw(`distribution-${slug(group)}-c${c}.png`, distributionChart(group, cells.filter((x) => x.connections === c), c, ctx));
+  }
+  const httpWorkloads = [...new Set(closed.filter((c) => c.transport === 'http').map((c) => c.workload))];
+  for (const workload of httpWorkloads) {
+    const plainLine = closed.filter((c) => c.workload === workload && c.transport !== 'http' && c.variant.kind === 'closed' && c.series === c.model);
+    const http = closed.filter((c) => c.workload === workload && c.transport === 'http');
+    draw(`transport-${slug(workload)}.png`, transportChart(workload, plainLine, http, ctx));
+    draw(`transport-ratio-${slug(workload)}.png`, transportRatioChart(workload, results, ctx));
   }
   if (groups.size > 0) {
     const atReference = atConnections(groups, (counts) => nearest(counts, DISTRIBUTION_CONNECTIONS));
@@ -362,3 +507,4 @@ export function renderCharts(results: RunResults, dir: string): ChartRecord[] {
   if (open.length > 0) draw('open-loop.png', openLoopChart(open, ctx));
   return charts;
 }
+

@@ -13,10 +13,12 @@ import {
   FULL_SELECTION,
   MODELS,
   QUICK_SELECTION,
+  TRANSPORTS,
   VARIANTS,
   type BenchWorkload,
   type MatrixSelection,
   type Model,
+  type Transport,
   type VariantName,
 } from './matrix.js';
 import { defaultCalibrationConnections, runSuite, type SuiteConfig } from './suite.js';
@@ -25,8 +27,12 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /** dist/bench/ -> the repository root, where results/ and .git live. */
 const repoDir = path.resolve(here, '..', '..');
 
-const FULL_TIMING = { durationSec: 2, warmupSec: 0.5, repeat: 3 };
-const QUICK_TIMING = { durationSec: 1, warmupSec: 0.25, repeat: 1 };
+// The HTTP axis runs each cell once by default: with three repeats its 80
+// cells would add about 13 minutes to the full matrix, past the half hour it
+// is meant to fit on two cores. One run at every connection count keeps the
+// whole comparison; its spread is the price, and the results say so.
+const FULL_TIMING = { durationSec: 2, warmupSec: 0.5, repeat: 3, httpRepeat: 1 };
+const QUICK_TIMING = { durationSec: 1, warmupSec: 0.25, repeat: 1, httpRepeat: 1 };
 
 class UsageError extends Error {}
 
@@ -68,6 +74,8 @@ export function parseArgs(argv: string[]): SuiteConfig {
     .option('workloads', { type: 'string', describe: `comma-separated workloads (${BENCH_WORKLOADS.join(', ')})` })
     .option('connections', { type: 'string', describe: 'comma-separated connection counts' })
     .option('variants', { type: 'string', describe: `extra experiments: ${VARIANTS.join(', ')}, or none` })
+    .option('transports', { type: 'string', describe: `comma-separated transports (${TRANSPORTS.join(', ')}; default both)` })
+    .option('http-repeat', { type: 'number', describe: `runs per HTTP cell (default ${FULL_TIMING.httpRepeat}, to keep the full matrix near 30 minutes)` })
     .option('duration', { type: 'number', describe: `measured seconds per run (default ${FULL_TIMING.durationSec}, quick ${QUICK_TIMING.durationSec})` })
     .option('warmup', { type: 'number', describe: `warmup seconds per run, not counted (default ${FULL_TIMING.warmupSec}, quick ${QUICK_TIMING.warmupSec})` })
     .option('repeat', { type: 'number', describe: `runs per cell, reported as median and spread (default ${FULL_TIMING.repeat}, quick ${QUICK_TIMING.repeat})` })
@@ -95,20 +103,44 @@ export function parseArgs(argv: string[]): SuiteConfig {
     args.variants === undefined ? [...base.variants]
     : args.variants.trim() === 'none' ? []
     : listOf<VariantName>(args.variants, VARIANTS, 'variants');
+  const workloads = args.workloads === undefined ? base.workloads : listOf<BenchWorkload>(args.workloads, BENCH_WORKLOADS, 'workloads');
+  const connections = args.connections === undefined ? base.connections : connectionList(args.connections);
+  // A narrower HTTP slice (as in --quick) gives way to workloads or connections chosen by hand.
+  const scope = base.httpScope;
+  const httpScope =
+    scope && (args.workloads === undefined || args.connections === undefined)
+      ? {
+          workloads: args.workloads === undefined ? scope.workloads : workloads,
+          connections: args.connections === undefined ? scope.connections : connections,
+        }
+      : undefined;
   const selection: MatrixSelection = {
     models: args.models === undefined ? base.models : listOf<Model>(args.models, MODELS, 'models'),
-    workloads: args.workloads === undefined ? base.workloads : listOf<BenchWorkload>(args.workloads, BENCH_WORKLOADS, 'workloads'),
-    connections: args.connections === undefined ? base.connections : connectionList(args.connections),
+    workloads,
+    connections,
     variants,
     openLoopFractions: base.openLoopFractions,
+    transports: args.transports === undefined ? base.transports : listOf<Transport>(args.transports, TRANSPORTS, 'transports'),
+    ...(httpScope ? { httpScope } : {}),
   };
+  const repeat = positive(args.repeat ?? timing.repeat, 'repeat', { integer: true, max: 50 });
+  const httpRepeat =
+    args['http-repeat'] === undefined
+      ? Math.min(timing.httpRepeat, repeat)
+      : positive(args['http-repeat'], 'http-repeat', { integer: true, max: 50 });
+  const httpRepeatReason =
+    args['http-repeat'] !== undefined ? 'set with --http-repeat'
+    : httpRepeat < repeat ? `line-protocol cells run ${repeat} times; one run per HTTP cell keeps the full matrix near 30 minutes on two cores (--http-repeat to change)`
+    : 'as many runs as the line-protocol cells';
   return {
     selection,
     durationSec: positive(args.duration ?? timing.durationSec, 'duration', { max: 3600 }),
     warmupSec: positive(args.warmup ?? timing.warmupSec, 'warmup', { max: 600, allowZero: true }),
-    repeat: positive(args.repeat ?? timing.repeat, 'repeat', { integer: true, max: 50 }),
+    repeat,
     timeoutMs: positive(args.timeout, 'timeout', { max: 600_000 }),
     clientThreads: positive(args['client-threads'], 'client-threads', { integer: true, max: 64 }),
+    httpRepeat,
+    httpRepeatReason,
     pin: args.pin,
     outDir: path.resolve(args.out),
     calibration: args.calibration,
@@ -123,6 +155,8 @@ export function parseArgs(argv: string[]): SuiteConfig {
       workloads: selection.workloads,
       connections: selection.connections,
       variants: selection.variants,
+      transports: selection.transports,
+      httpRepeat,
       duration: args.duration ?? timing.durationSec,
       warmup: args.warmup ?? timing.warmupSec,
       repeat: args.repeat ?? timing.repeat,

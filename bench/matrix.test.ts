@@ -3,10 +3,12 @@ import {
   buildMatrix,
   estimateSeconds,
   FULL_SELECTION,
+  httpCoverage,
   makeCell,
   openLoopRates,
   OPEN_LOOP_CONNECTIONS,
   QUICK_SELECTION,
+  repeatsFor,
   saturationThroughput,
   type MatrixSelection,
 } from './matrix.js';
@@ -17,6 +19,7 @@ const tiny: MatrixSelection = {
   connections: [1, 4],
   variants: [],
   openLoopFractions: [0.5, 1],
+  transports: ['line'],
 };
 
 describe('buildMatrix', () => {
@@ -27,7 +30,7 @@ describe('buildMatrix', () => {
   });
 
   it('builds the full matrix: 80 closed cells, reconnect on echo, pool offload=heavy, and an open-loop sweep for async and pool', () => {
-    const cells = buildMatrix(FULL_SELECTION);
+    const cells = buildMatrix(FULL_SELECTION).filter((c) => c.transport === 'line');
     const count = (kind: string) => cells.filter((c) => c.variant.kind === kind).length;
     expect(count('closed')).toBe(4 * 4 * 5);
     expect(count('reconnect')).toBe(4 * 5);
@@ -68,6 +71,62 @@ describe('buildMatrix', () => {
   });
 });
 
+describe('the transport axis', () => {
+  it('gives every model, workload and connection count of the full matrix an HTTP twin of its closed-loop line cell', () => {
+    const cells = buildMatrix(FULL_SELECTION);
+    const http = cells.filter((c) => c.transport === 'http');
+    expect(http).toHaveLength(4 * 4 * 5);
+    for (const cell of http) {
+      expect(cell.variant.kind).toBe('closed');
+      expect(cells.some((c) => c.transport === 'line' && c.id === cell.id.replace(/\/http$/, ''))).toBe(true);
+    }
+  });
+
+  it('names HTTP cells apart and charts them in a group of their own, with the model as the series', () => {
+    const cell = makeCell('async', 'echo', 4, { kind: 'closed' }, 'http');
+    expect(cell).toMatchObject({ id: 'async/echo/c4/http', group: 'echo http', series: 'async', transport: 'http' });
+    expect(makeCell('async', 'echo', 4, { kind: 'closed' }).transport).toBe('line');
+  });
+
+  it('refuses an HTTP cell for a variant, since every variant is a line-protocol experiment', () => {
+    expect(() => makeCell('async', 'echo', 4, { kind: 'reconnect' }, 'http')).toThrow(/line-protocol experiment/);
+  });
+
+  it("runs each workload's HTTP cells right after its line cells, and the open-loop sweep last", () => {
+    const cells = buildMatrix(FULL_SELECTION);
+    const firstHttpEcho = cells.findIndex((c) => c.transport === 'http' && c.workload === 'echo');
+    const lastLineEcho = cells.map((c) => c.transport === 'line' && c.workload === 'echo').lastIndexOf(true);
+    const firstKv = cells.findIndex((c) => c.workload === 'kv');
+    expect(firstHttpEcho).toBeGreaterThan(lastLineEcho);
+    expect(firstHttpEcho).toBeLessThan(firstKv);
+    expect(cells[cells.length - 1].variant.kind).toBe('open-loop');
+  });
+
+  it('keeps the quick HTTP slice to echo on every model at 4 and 64 connections', () => {
+    const http = buildMatrix(QUICK_SELECTION).filter((c) => c.transport === 'http');
+    expect(http.map((c) => c.id)).toEqual([
+      'blocking/echo/c4/http', 'blocking/echo/c64/http', 'per-connection/echo/c4/http', 'per-connection/echo/c64/http',
+      'pool/echo/c4/http', 'pool/echo/c64/http', 'async/echo/c4/http', 'async/echo/c64/http',
+    ]);
+  });
+
+  it('confines the HTTP slice to what is selected, and leaves no HTTP cell when HTTP is not selected', () => {
+    expect(httpCoverage({ ...QUICK_SELECTION, workloads: ['kv'] })).toEqual({ workloads: [], connections: [4, 64] });
+    expect(buildMatrix({ ...FULL_SELECTION, transports: ['line'] }).some((c) => c.transport === 'http')).toBe(false);
+  });
+
+  it('runs no variants when only HTTP is selected', () => {
+    const cells = buildMatrix({ ...FULL_SELECTION, transports: ['http'] });
+    expect(cells.length).toBe(4 * 4 * 5);
+    expect(cells.every((c) => c.transport === 'http' && c.variant.kind === 'closed')).toBe(true);
+  });
+
+  it('gives HTTP cells their own repeat count', () => {
+    expect(repeatsFor(makeCell('async', 'echo', 4, { kind: 'closed' }, 'http'), 3, 1)).toBe(1);
+    expect(repeatsFor(makeCell('async', 'echo', 4, { kind: 'closed' }), 3, 1)).toBe(3);
+  });
+});
+
 describe('open-loop rate sweep', () => {
   it('derives each rate as a fraction of the measured saturation throughput, rounded to whole requests', () => {
     expect(openLoopRates(10_000, [0.25, 0.5, 0.75, 1, 1.25])).toEqual([2500, 5000, 7500, 10000, 12500]);
@@ -79,12 +138,13 @@ describe('open-loop rate sweep', () => {
     expect(() => openLoopRates(NaN, [1])).toThrow(/saturation/);
   });
 
-  it('takes saturation as the best closed-loop kv median of the same model, ignoring failures and other cells', () => {
+  it('takes saturation as the best closed-loop line-protocol kv median of the same model, ignoring failures, HTTP and other cells', () => {
     const kv = (model: 'async' | 'pool', c: number, rps: number | null, kind: 'closed' | 'reconnect' = 'closed') => ({
       ...makeCell(model, 'kv', c, { kind }),
       medianRps: rps,
     });
     const measured = [
+      { ...makeCell('async', 'kv', 4, { kind: 'closed' }, 'http'), medianRps: 70_000 },
       kv('async', 1, 4000),
       kv('async', 16, 9000),
       kv('async', 64, null),

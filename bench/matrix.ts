@@ -14,6 +14,11 @@
 // Open-loop rates are not written down anywhere: they are fractions of the
 // closed-loop kv throughput this same run measured, so the sweep reaches
 // saturation on whatever machine it runs on.
+//
+// A second axis, the transport, asks what HTTP's framing costs each model:
+// the same models and workloads, driven over the HTTP front by autocannon
+// instead of over the line protocol by the lab's own generator. The variants
+// above are line-protocol experiments and have no HTTP twin.
 
 export const MODELS = ['blocking', 'per-connection', 'pool', 'async'] as const;
 export type Model = (typeof MODELS)[number];
@@ -26,6 +31,10 @@ export const FULL_CONNECTIONS = [1, 4, 16, 64, 256];
 
 export const VARIANTS = ['reconnect', 'offload', 'open-loop'] as const;
 export type VariantName = (typeof VARIANTS)[number];
+
+/** How requests reach the server: the lab's line protocol, or HTTP/1.1 with keep-alive. */
+export const TRANSPORTS = ['line', 'http'] as const;
+export type Transport = (typeof TRANSPORTS)[number];
 
 /** The models whose open-loop behaviour the suite sweeps. */
 export const OPEN_LOOP_MODELS: readonly Model[] = ['async', 'pool'];
@@ -53,12 +62,13 @@ export type CellVariant =
   | { kind: 'open-loop'; rateFraction: number };
 
 export interface CellSpec {
-  /** Stable, readable identity, e.g. `pool offload=heavy/cpu/c64`. */
+  /** Stable, readable identity, e.g. `pool offload=heavy/cpu/c64`, or `async/echo/c4/http` over HTTP. */
   id: string;
   model: Model;
   workload: BenchWorkload;
   connections: number;
   variant: CellVariant;
+  transport: Transport;
   /** Server flags beyond --model, --host and --port. */
   serverArgs: string[];
   /** The line this cell belongs to on a chart: the model plus its variant. */
@@ -73,6 +83,13 @@ export interface MatrixSelection {
   connections: readonly number[];
   variants: readonly VariantName[];
   openLoopFractions: readonly number[];
+  transports: readonly Transport[];
+  /**
+   * Where the HTTP axis runs, when not everywhere the line protocol does:
+   * HTTP cells cover these workloads and connection counts (each one also
+   * selected above). Absent: every selected workload and connection count.
+   */
+  httpScope?: { workloads: readonly BenchWorkload[]; connections: readonly number[] };
 }
 
 export const FULL_SELECTION: MatrixSelection = {
@@ -81,12 +98,15 @@ export const FULL_SELECTION: MatrixSelection = {
   connections: FULL_CONNECTIONS,
   variants: VARIANTS,
   openLoopFractions: FULL_OPEN_LOOP_FRACTIONS,
+  transports: TRANSPORTS,
 };
 
 /**
  * The --quick matrix: every model still appears, on the two connection counts
  * that tell most (a few clients, and more clients than cores by far), so that
- * each chart has something to show in under two minutes.
+ * each chart has something to show in under two minutes. Its HTTP slice is
+ * echo only: enough to see each model's HTTP cost and the blocking model's
+ * keep-alive lesson, at a quarter of the price of every workload.
  */
 export const QUICK_SELECTION: MatrixSelection = {
   models: MODELS,
@@ -94,19 +114,23 @@ export const QUICK_SELECTION: MatrixSelection = {
   connections: [4, 64],
   variants: ['open-loop'],
   openLoopFractions: [0.5, 1.0, 2.0],
+  transports: TRANSPORTS,
+  httpScope: { workloads: ['echo'], connections: [4, 64] },
 };
 
 function seriesName(model: Model, variant: CellVariant): string {
   return variant.kind === 'offload' ? `${model} offload=${variant.offload}` : model;
 }
 
-function groupName(workload: BenchWorkload, variant: CellVariant): string {
+function groupName(workload: BenchWorkload, variant: CellVariant, transport: Transport): string {
+  if (transport === 'http') return `${workload} http`;
   if (variant.kind === 'reconnect') return `${workload} reconnect`;
   if (variant.kind === 'open-loop') return `${workload} open loop`;
   return workload;
 }
 
-function variantSuffix(variant: CellVariant): string {
+function variantSuffix(variant: CellVariant, transport: Transport): string {
+  if (transport === 'http') return '/http';
   if (variant.kind === 'open-loop') return `/rate=${Math.round(variant.rateFraction * 100)}%`;
   if (variant.kind === 'reconnect') return '/reconnect';
   return '';
@@ -117,30 +141,53 @@ export function makeCell(
   workload: BenchWorkload,
   connections: number,
   variant: CellVariant,
+  transport: Transport = 'line',
 ): CellSpec {
+  if (transport === 'http' && variant.kind !== 'closed') {
+    throw new Error(`the ${variant.kind} variant is a line-protocol experiment; HTTP cells are closed loop only`);
+  }
   const series = seriesName(model, variant);
   return {
-    id: `${series}/${workload}/c${connections}${variantSuffix(variant)}`,
+    id: `${series}/${workload}/c${connections}${variantSuffix(variant, transport)}`,
     model,
     workload,
     connections,
     variant,
+    transport,
     serverArgs: variant.kind === 'offload' ? ['--offload', variant.offload] : [],
     series,
-    group: groupName(workload, variant),
+    group: groupName(workload, variant, transport),
+  };
+}
+
+/** The workloads and connection counts the HTTP axis covers, within the selection. */
+export function httpCoverage(selection: MatrixSelection): { workloads: BenchWorkload[]; connections: number[] } {
+  if (!selection.transports.includes('http')) return { workloads: [], connections: [] };
+  const scope = selection.httpScope;
+  return {
+    workloads: selection.workloads.filter((w) => !scope || scope.workloads.includes(w)),
+    connections: selection.connections.filter((c) => !scope || scope.connections.includes(c)),
   };
 }
 
 /**
  * Lists every cell of the selection. Closed-loop kv cells always come before
- * the open-loop sweep, because the sweep's rates are derived from them.
+ * the open-loop sweep, because the sweep's rates are derived from them. Each
+ * workload's HTTP cells follow its line-protocol cells, so a run cut short
+ * still holds both sides of the comparison for the workloads it finished.
+ * Without the line transport there are no variants: each is a line-protocol
+ * experiment.
  */
 export function buildMatrix(selection: MatrixSelection): CellSpec[] {
   const cells: CellSpec[] = [];
-  const wants = (v: VariantName) => selection.variants.includes(v);
+  const line = selection.transports.includes('line');
+  const wants = (v: VariantName) => line && selection.variants.includes(v);
+  const http = httpCoverage(selection);
   for (const workload of selection.workloads) {
-    for (const model of selection.models) {
-      for (const c of selection.connections) cells.push(makeCell(model, workload, c, { kind: 'closed' }));
+    if (line) {
+      for (const model of selection.models) {
+        for (const c of selection.connections) cells.push(makeCell(model, workload, c, { kind: 'closed' }));
+      }
     }
     if (wants('offload') && selection.models.includes('pool')) {
       for (const c of selection.connections) {
@@ -150,6 +197,11 @@ export function buildMatrix(selection: MatrixSelection): CellSpec[] {
     if (wants('reconnect') && workload === 'echo') {
       for (const model of selection.models) {
         for (const c of selection.connections) cells.push(makeCell(model, workload, c, { kind: 'reconnect' }));
+      }
+    }
+    if (http.workloads.includes(workload)) {
+      for (const model of selection.models) {
+        for (const c of http.connections) cells.push(makeCell(model, workload, c, { kind: 'closed' }, 'http'));
       }
     }
   }
@@ -182,13 +234,13 @@ export function openLoopRates(saturationRps: number, fractions: readonly number[
  * reason instead of guessing.
  */
 export function saturationThroughput(
-  measured: readonly (Pick<CellSpec, 'model' | 'workload' | 'variant'> & { medianRps: number | null })[],
+  measured: readonly (Pick<CellSpec, 'model' | 'workload' | 'variant'> & { transport?: Transport; medianRps: number | null })[],
   model: Model,
 ): number | undefined {
   let best: number | undefined;
   for (const cell of measured) {
     const { medianRps } = cell;
-    if (cell.model !== model || cell.workload !== 'kv' || cell.variant.kind !== 'closed') continue;
+    if (cell.model !== model || cell.workload !== 'kv' || cell.variant.kind !== 'closed' || cell.transport === 'http') continue;
     if (medianRps === null || !(medianRps > 0)) continue;
     if (best === undefined || medianRps > best) best = medianRps;
   }
@@ -207,4 +259,9 @@ export interface Timing {
 export function estimateSeconds(cellCount: number, timing: Timing): number {
   const perRun = timing.warmupSec + timing.durationSec + timing.perRunOverheadSec;
   return cellCount * timing.repeat * perRun;
+}
+
+/** How many times each cell runs: HTTP cells may be given fewer repeats than line-protocol cells. */
+export function repeatsFor(cell: Pick<CellSpec, 'transport'>, repeat: number, httpRepeat: number): number {
+  return cell.transport === 'http' ? httpRepeat : repeat;
 }

@@ -12,7 +12,8 @@ import path from 'node:path';
 import type { LoadOptions, LoadResult } from '../clients/load/index.js';
 import type { CalibrationResult } from './calibration.js';
 import type { MachineInfo } from './machine.js';
-import type { BenchWorkload, CellVariant, Model } from './matrix.js';
+import type { HttpLoadOptions, HttpLoadResult } from './http-load.js';
+import type { BenchWorkload, CellVariant, Model, Transport } from './matrix.js';
 import type { Placement } from './pin.js';
 import type { ProcSample, ResourceSummary } from './sampler.js';
 import type { StopInfo } from './server-process.js';
@@ -28,7 +29,10 @@ export interface RepeatRecord {
   wallSec: number;
   server: {
     pid: number | null;
+    /** The line-protocol port; null for HTTP cells, whose servers run with --no-line. */
     port: number | null;
+    /** The HTTP port, for HTTP cells. */
+    httpPort: number | null;
     listeningLine: string | null;
     startupMs: number | null;
     pongMs: number | null;
@@ -37,8 +41,10 @@ export interface RepeatRecord {
     stop: StopInfo | null;
     stderrTail?: string;
   };
-  loadOptions: LoadOptions | null;
-  load: LoadResult | null;
+  /** What the generator was asked to do: the lab's generator (line) or autocannon (HTTP). */
+  loadOptions: LoadOptions | HttpLoadOptions | null;
+  /** The same figures for both transports; an HTTP run's also carry autocannon's own report. */
+  load: LoadResult | HttpLoadResult | null;
   resources: ResourceSummary | null;
   samples: ProcSample[];
   notes: string[];
@@ -69,6 +75,7 @@ export interface CellRecord {
   workload: BenchWorkload;
   connections: number;
   variant: CellVariant;
+  transport: Transport;
   series: string;
   group: string;
   /** Every flag the server was started with (the port is always 0: the server picks one). */
@@ -101,6 +108,22 @@ export interface RunSettings {
   openLoopFractions: number[];
   workloadParameters: { size: number; readRatio: number; keys: number; keyDistribution: string; work: number; sleepMs: number };
   clientThreads: number;
+  /** How the HTTP axis was run, or null when it was not selected. */
+  http: HttpSettings | null;
+}
+
+export interface HttpSettings {
+  tool: 'autocannon';
+  toolVersion: string;
+  /** Runs per HTTP cell; fewer than `repeat` when the time budget asked for it (`reason` says). */
+  repeat: number;
+  workloads: BenchWorkload[];
+  connections: number[];
+  /** The resolution of autocannon's latency figures: whole milliseconds. */
+  latencyResolutionMs: number;
+  /** autocannon's per-request timeout, in whole seconds (it accepts nothing under 1). */
+  timeoutSec: number;
+  reason: string;
 }
 
 export interface RunResults {
@@ -118,6 +141,45 @@ export interface RunResults {
   cells: CellRecord[];
   calibration: CalibrationResult;
   charts: ChartRecord[];
+}
+
+/** One model, workload and connection count measured over both transports. */
+export interface TransportPair {
+  workload: BenchWorkload;
+  model: Model;
+  connections: number;
+  lineRps: number | null;
+  httpRps: number | null;
+  /**
+   * HTTP's median throughput over the line protocol's: 0.6 means HTTP
+   * answered 60 % as many requests per second. Null when either side has no
+   * figure, or the line side answered nothing.
+   */
+  ratio: number | null;
+}
+
+/**
+ * Pairs every HTTP cell with the line-protocol cell of the same model,
+ * workload and connection count (the plain closed-loop one, not a variant).
+ * Charts and the report read the comparison from here, so they agree.
+ */
+export function transportPairs(cells: readonly CellRecord[]): TransportPair[] {
+  const plainLine = (c: CellRecord) => c.transport !== 'http' && c.variant.kind === 'closed' && c.series === c.model;
+  return cells
+    .filter((c) => c.transport === 'http')
+    .map((http) => {
+      const line = cells.find((c) => plainLine(c) && c.model === http.model && c.workload === http.workload && c.connections === http.connections);
+      const lineRps = line?.summary?.requestsPerSec?.median ?? null;
+      const httpRps = http.summary?.requestsPerSec?.median ?? null;
+      return {
+        workload: http.workload,
+        model: http.model,
+        connections: http.connections,
+        lineRps,
+        httpRps,
+        ratio: lineRps !== null && httpRps !== null && lineRps > 0 ? httpRps / lineRps : null,
+      };
+    });
 }
 
 /** A run id that sorts by time and names a directory safely: 2025-01-31T14-05-09Z. */

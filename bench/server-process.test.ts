@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseListeningLine, startServer, waitForPong } from './server-process.js';
+import { parseListeningAddresses, parseListeningLine, startServer, waitForPong } from './server-process.js';
 
 const fake = fileURLToPath(new URL('./test-support/fake-server.mjs', import.meta.url));
 const fakeServer = (...flags: string[]) => ({ command: process.execPath, args: [fake, ...flags] });
@@ -19,6 +19,18 @@ describe('parseListeningLine', () => {
     expect(parseListeningLine('listening on 127.0.0.1:40123 model=pool workers=2')).toEqual({ host: '127.0.0.1', port: 40123 });
   });
 
+  it('finds the HTTP address beside the line port, or alone when the line protocol is off', () => {
+    expect(parseListeningAddresses('listening on 127.0.0.1:7070 http=127.0.0.1:7080 model=async max-line=65536')).toEqual({
+      line: { host: '127.0.0.1', port: 7070 },
+      http: { host: '127.0.0.1', port: 7080 },
+    });
+    expect(parseListeningAddresses('listening on http=127.0.0.1:43359 model=blocking')).toEqual({
+      line: null,
+      http: { host: '127.0.0.1', port: 43359 },
+    });
+    expect(parseListeningLine('listening on http=127.0.0.1:43359 model=blocking')).toBeNull();
+  });
+
   it('accepts a bracketed IPv6 host and rejects lines that are not an announcement', () => {
     expect(parseListeningLine('listening on [::1]:8080')).toEqual({ host: '::1', port: 8080 });
     expect(parseListeningLine('starting up')).toBeNull();
@@ -30,7 +42,7 @@ describe('startServer and stop', () => {
   it('starts a server on the port it chose, answers PING, and stops it gracefully with SIGTERM', async () => {
     const server = await startServer(fakeServer());
     expect(server.port).toBeGreaterThan(0);
-    await waitForPong(server.host, server.port);
+    await waitForPong(server.host, server.port!);
     const stop = await server.stop();
     expect(stop).toMatchObject({ code: 0, forced: false, exitedEarly: false });
     expect(alive(server.pid)).toBe(false);
@@ -54,7 +66,7 @@ describe('startServer and stop', () => {
   it('does not take a wrong reply to PING for readiness', async () => {
     const server = await startServer(fakeServer('--wrong-pong'));
     try {
-      await expect(waitForPong(server.host, server.port, 400)).rejects.toThrow(/PANG/);
+      await expect(waitForPong(server.host, server.port!, 400)).rejects.toThrow(/PANG/);
     } finally {
       await server.stop();
     }

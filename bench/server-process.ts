@@ -6,12 +6,13 @@
 // also lets the suite read the server's own CPU time, memory and thread count
 // from /proc, untangled from the load generator's.
 //
-// The server chooses its own port (`--port 0`) and says which in its first
-// line, so nothing here guesses at free ports. Stopping is polite first
+// The server chooses its own port (`--port 0`, `--http-port=0`) and says which
+// in its first line, so nothing here guesses at free ports. Stopping is polite first
 // (SIGTERM, which the servers treat as a graceful shutdown) and forceful after
 // a deadline, so a wedged server can never hold up the suite.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import net from 'node:net';
 
 export interface ServerCommand {
@@ -33,10 +34,19 @@ export interface StopInfo extends ExitInfo {
   stopMs: number;
 }
 
-export interface ServerHandle {
-  pid: number;
+export interface Address {
   host: string;
   port: number;
+}
+
+export interface ServerHandle {
+  pid: number;
+  /** The line-protocol address; for a server started with --no-line, the HTTP one's host. */
+  host: string;
+  /** The line-protocol port, or null when the server serves HTTP only. */
+  port: number | null;
+  /** The HTTP front's address, when the server serves one. */
+  http: Address | null;
   listeningLine: string;
   startupMs: number;
   hasExited(): boolean;
@@ -47,15 +57,30 @@ export interface ServerHandle {
 }
 
 const TAIL_BYTES = 4096;
-const LISTENING = /listening on ([^\s:]+|\[[^\]]+\]):(\d+)/;
+const ADDRESS = /^(http=)?([^\s=:\[\]]+|\[[^\]]+\]):(\d+)$/;
 
-/** The host and port from a `listening on host:port ...` line, or null if the line is not one. */
-export function parseListeningLine(line: string): { host: string; port: number } | null {
-  const m = LISTENING.exec(line);
+/**
+ * The addresses in a `listening on ...` line: the line protocol's
+ * (`127.0.0.1:7070`), the HTTP front's (`http=127.0.0.1:7080`), or both, in
+ * the words before the settings. Null if the line announces neither.
+ */
+export function parseListeningAddresses(line: string): { line: Address | null; http: Address | null } | null {
+  const m = /^listening on (.*)$/.exec(line.trim());
   if (!m) return null;
-  const port = Number(m[2]);
-  if (!Number.isInteger(port) || port <= 0 || port > 65535) return null;
-  return { host: m[1].replace(/^\[|\]$/g, ''), port };
+  const found: { line: Address | null; http: Address | null } = { line: null, http: null };
+  for (const word of m[1].split(/\s+/)) {
+    const a = ADDRESS.exec(word);
+    if (!a) break;
+    const port = Number(a[3]);
+    if (!Number.isInteger(port) || port <= 0 || port > 65535) return null;
+    found[a[1] ? 'http' : 'line'] = { host: a[2].replace(/^\[|\]$/g, ''), port };
+  }
+  return found.line || found.http ? found : null;
+}
+
+/** The line-protocol host and port from a `listening on host:port ...` line, or null if it names none. */
+export function parseListeningLine(line: string): Address | null {
+  return parseListeningAddresses(line)?.line ?? null;
 }
 
 function keepTail(current: string, chunk: string): string {
@@ -107,7 +132,7 @@ export function startServer(cmd: ServerCommand, startupTimeoutMs = 10_000): Prom
       while ((newline = stdoutBuffer.indexOf('\n')) >= 0) {
         const line = stdoutBuffer.slice(0, newline).trim();
         stdoutBuffer = stdoutBuffer.slice(newline + 1);
-        const address = parseListeningLine(line);
+        const address = parseListeningAddresses(line);
         if (!address) continue;
         settled = true;
         clearTimeout(timer);
@@ -120,7 +145,7 @@ export function startServer(cmd: ServerCommand, startupTimeoutMs = 10_000): Prom
 
 function handleFor(
   child: ChildProcess,
-  address: { host: string; port: number },
+  address: { line: Address | null; http: Address | null },
   listeningLine: string,
   startupMs: number,
   exited: Promise<ExitInfo>,
@@ -129,8 +154,9 @@ function handleFor(
 ): ServerHandle {
   return {
     pid: child.pid!,
-    host: address.host,
-    port: address.port,
+    host: (address.line ?? address.http)!.host,
+    port: address.line?.port ?? null,
+    http: address.http,
     listeningLine,
     startupMs,
     hasExited: () => exitInfo() !== null,
@@ -204,5 +230,44 @@ function pingOnce(host: string, port: number, timeoutMs: number): Promise<void> 
       done(reply === 'PONG' ? undefined : new Error(`PING answered with ${JSON.stringify(reply)}`));
     });
     socket.on('error', (err) => done(err));
+  });
+}
+
+/**
+ * Resolves once the HTTP front answers `GET /ping` with 200 PONG, retrying
+ * until the deadline. Each attempt asks for `Connection: close`, so the
+ * blocking model is free for the load run as soon as this returns.
+ */
+export async function waitForHttpPing(host: string, port: number, timeoutMs = 5000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  const began = Date.now();
+  let lastError = 'no attempt made';
+  while (Date.now() < deadline) {
+    try {
+      await httpPingOnce(host, port, Math.max(100, deadline - Date.now()));
+      return Date.now() - began;
+    } catch (err) {
+      lastError = (err as Error).message;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`server did not answer GET /ping with 200 PONG within ${timeoutMs} ms (${lastError})`);
+}
+
+function httpPingOnce(host: string, port: number, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const request = http.get({ host, port, path: '/ping', agent: false, timeout: timeoutMs, headers: { connection: 'close' } }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () =>
+        response.statusCode === 200 && body === 'PONG'
+          ? resolve()
+          : reject(new Error(`GET /ping answered ${response.statusCode} ${JSON.stringify(body.slice(0, 80))}`)),
+      );
+      response.on('error', reject);
+    });
+    request.on('timeout', () => request.destroy(new Error('no answer to GET /ping')));
+    request.on('error', reject);
   });
 }

@@ -30,7 +30,7 @@ describe('npm run bench on a tiny matrix', () => {
     run = bench([
       '--models', 'async', '--workloads', 'echo', '--connections', '1,4',
       '--duration', '1', '--warmup', '0.25', '--repeat', '1',
-      '--variants', 'none', '--no-calibration', '--out', out,
+      '--variants', 'none', '--transports', 'line,http', '--no-calibration', '--out', out,
     ]);
     runDir = path.join(out, 'latest');
     if (existsSync(path.join(runDir, 'results.json'))) {
@@ -50,7 +50,7 @@ describe('npm run bench on a tiny matrix', () => {
   });
 
   it('records each selected cell with its measured repeat, its server figures and the machine', () => {
-    expect(results.cells.map((c) => c.id)).toEqual(['async/echo/c1', 'async/echo/c4']);
+    expect(results.cells.map((c) => c.id)).toEqual(['async/echo/c1', 'async/echo/c4', 'async/echo/c1/http', 'async/echo/c4/http']);
     for (const cell of results.cells) {
       expect(cell.status, cell.failure).toBe('ok');
       expect(cell.summary!.requestsPerSec!.median).toBeGreaterThan(0);
@@ -61,8 +61,21 @@ describe('npm run bench on a tiny matrix', () => {
     expect(results.calibration).toMatchObject({ skipped: true });
   });
 
-  it('renders every chart it lists as a PNG of the stated size', async () => {
-    expect(results.charts.length).toBeGreaterThan(0);
+  it('drives the HTTP cells with autocannon against a server serving HTTP only, and records how', () => {
+    const http = results.cells.find((c) => c.id === 'async/echo/c4/http')!;
+    const repeat = http.repeats[0];
+    expect(http.transport).toBe('http');
+    expect(repeat.server).toMatchObject({ port: null });
+    expect(repeat.server.httpPort).toBeGreaterThan(0);
+    expect(repeat.server.listeningLine).toMatch(/^listening on http=127\.0\.0\.1:\d+ /);
+    expect(repeat.loadOptions).toMatchObject({ tool: 'autocannon', workload: 'echo', connections: 4 });
+    expect(repeat.load!.perConnection.counts.every((n) => n > 0)).toBe(true);
+    expect(results.settings.http).toMatchObject({ tool: 'autocannon', repeat: 1, latencyResolutionMs: 1, workloads: ['echo'], connections: [1, 4] });
+    expect(run.stdout).toMatch(/async\/echo\/c4 +line +\d+ +http +\d+ +ratio \d/);
+  });
+
+  it('renders every chart it lists as a PNG of the stated size, the line-against-HTTP charts among them', async () => {
+    expect(results.charts.map((c) => c.file)).toEqual(expect.arrayContaining(['transport-echo.png', 'transport-ratio-echo.png', 'latency-echo-http.png']));
     for (const chart of results.charts) {
       const file = path.join(runDir, chart.file);
       expect(pngSize(file)).toEqual({ width: chart.width, height: chart.height });
@@ -103,6 +116,8 @@ describe('npm run bench with bad input', () => {
     [['--connections', '4,zero'], /--connections: 'zero'/],
     [['--repeat', '0'], /--repeat/],
     [['--variants', 'sideways'], /unknown variant 'sideways'/],
+    [['--transports', 'smoke'], /unknown transport 'smoke'/],
+    [['--http-repeat', '0'], /--http-repeat/],
     [['--no-such-flag'], /Unknown argument/],
   ])('rejects %j with a clear message and exit status 2', (args, message) => {
     const result = bench(args as string[], 20_000);
@@ -126,5 +141,14 @@ describe('npm run bench with bad input', () => {
     expect(result.status).toBe(0);
     expect(result.stderr).toMatch(/estimated time/);
     expect(result.stdout.split('\n')).toContain('async/kv/c64/rate=100%');
+    expect(result.stdout.split('\n')).toContain('blocking/echo/c64/http');
+    expect(result.stderr).toMatch(/HTTP \(autocannon\): 8 cells × 1 repeat; workloads: echo; connections: 4, 64/);
+  });
+
+  it('gives the HTTP axis fewer repeats than the line protocol in the full matrix, and says why', () => {
+    const result = bench(['--dry-run', '--no-calibration'], 20_000);
+    expect(result.status).toBe(0);
+    expect(result.stderr).toMatch(/line protocol: 132 cells × 3 repeats/);
+    expect(result.stderr).toMatch(/HTTP \(autocannon\): 80 cells × 1 repeat; .*keeps the full matrix near 30 minutes/);
   });
 });

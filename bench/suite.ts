@@ -14,12 +14,15 @@ import {
   runCalibration,
   type CalibrationResult,
 } from './calibration.js';
-import { runCell, unrunCell, type CellRunContext } from './cell.js';
+import { httpTimeoutSec, runCell, unrunCell, type CellRunContext } from './cell.js';
+import { AUTOCANNON_VERSION } from './http-load.js';
 import { busyMachineWarning, describeMachine, loadAverage } from './machine.js';
 import {
   buildMatrix,
   estimateSeconds,
+  httpCoverage,
   openLoopRates,
+  repeatsFor,
   OPEN_LOOP_CONNECTIONS,
   saturationThroughput,
   type CellSpec,
@@ -32,6 +35,7 @@ import {
   makeRunId,
   pointLatestAt,
   SCHEMA_VERSION,
+  transportPairs,
   writeResults,
   type CellRecord,
   type RunResults,
@@ -46,6 +50,9 @@ export interface SuiteConfig {
   repeat: number;
   timeoutMs: number;
   clientThreads: number;
+  /** Runs per HTTP cell, and why that many (recorded with the results). */
+  httpRepeat: number;
+  httpRepeatReason: string;
   pin: boolean;
   outDir: string;
   calibration: boolean;
@@ -88,14 +95,34 @@ function settingsOf(config: SuiteConfig): RunSettings {
     openLoopFractions: [...config.selection.openLoopFractions],
     workloadParameters: WORKLOAD_PARAMETERS,
     clientThreads: config.clientThreads,
+    http: httpSettingsOf(config),
   };
 }
 
+function httpSettingsOf(config: SuiteConfig): RunSettings['http'] {
+  const coverage = httpCoverage(config.selection);
+  if (coverage.workloads.length === 0 || coverage.connections.length === 0) return null;
+  return {
+    tool: 'autocannon',
+    toolVersion: AUTOCANNON_VERSION,
+    repeat: config.httpRepeat,
+    workloads: coverage.workloads,
+    connections: coverage.connections,
+    latencyResolutionMs: 1,
+    timeoutSec: httpTimeoutSec(config.timeoutMs),
+    reason: config.httpRepeatReason,
+  };
+}
+
+function runsOf(config: SuiteConfig, cells: readonly CellSpec[]): number {
+  return cells.reduce((sum, cell) => sum + repeatsFor(cell, config.repeat, config.httpRepeat), 0);
+}
+
 export function planEstimate(config: SuiteConfig, cells: readonly CellSpec[]): number {
-  const matrix = estimateSeconds(cells.length, {
+  const matrix = estimateSeconds(runsOf(config, cells), {
     durationSec: config.durationSec,
     warmupSec: config.warmupSec,
-    repeat: config.repeat,
+    repeat: 1,
     perRunOverheadSec: PER_RUN_OVERHEAD_SEC,
   });
   const calibration = config.calibration ? estimateCalibrationSeconds(config.calibrationConnections, config) : 0;
@@ -104,10 +131,19 @@ export function planEstimate(config: SuiteConfig, cells: readonly CellSpec[]): n
 
 function describePlan(config: SuiteConfig, cells: readonly CellSpec[], estimate: number): string {
   const s = config.selection;
+  const lineCells = cells.filter((c) => c.transport === 'line').length;
+  const httpCells = cells.length - lineCells;
+  const http = httpCoverage(s);
+  const plural = (n: number) => (n === 1 ? '' : 's');
   return [
-    `matrix: ${cells.length} cells × ${config.repeat} repeat${config.repeat === 1 ? '' : 's'} = ${cells.length * config.repeat} runs`,
-    `  models: ${s.models.join(', ')}; workloads: ${s.workloads.join(', ')}; connections: ${s.connections.join(', ')}`,
-    `  variants: ${s.variants.length > 0 ? s.variants.join(', ') : 'none'}; each run ${config.warmupSec} s warmup + ${config.durationSec} s measured`,
+    `matrix: ${cells.length} cells = ${runsOf(config, cells)} runs`,
+    `  line protocol: ${lineCells} cells × ${config.repeat} repeat${plural(config.repeat)}; ` +
+      `models: ${s.models.join(', ')}; workloads: ${s.workloads.join(', ')}; connections: ${s.connections.join(', ')}`,
+    httpCells > 0
+      ? `  HTTP (autocannon): ${httpCells} cells × ${config.httpRepeat} repeat${plural(config.httpRepeat)}; ` +
+        `workloads: ${http.workloads.join(', ')}; connections: ${http.connections.join(', ')} (${config.httpRepeatReason})`
+      : '  HTTP: not selected',
+    `  variants: ${s.variants.length > 0 && lineCells > 0 ? s.variants.join(', ') : 'none'}; each run ${config.warmupSec} s warmup + ${config.durationSec} s measured`,
     `estimated time: ${formatDuration(estimate)} (${PER_RUN_OVERHEAD_SEC} s per run for server start and stop${config.calibration ? ', plus calibration' : ''})`,
   ].join('\n');
 }
@@ -128,6 +164,21 @@ function summaryLine(cell: CellRecord): string {
     `rss ${f(s.serverPeakRssBytes ? s.serverPeakRssBytes.median / 2 ** 20 : undefined, 1)} MiB`,
     cell.status === 'partial' ? ` (partial: ${cell.failure})` : '',
   ].join(' ');
+}
+
+/** HTTP against the line protocol, cell by cell: the figure the transport axis exists for. */
+function transportLines(cells: readonly CellRecord[]): string | null {
+  const pairs = transportPairs(cells);
+  if (pairs.length === 0) return null;
+  const f = (v: number | null) => (v === null ? '-' : String(Math.round(v)));
+  return [
+    'HTTP (autocannon) against the line protocol (our generator), median req/s:',
+    ...pairs.map(
+      (p) =>
+        `  ${`${p.model}/${p.workload}/c${p.connections}`.padEnd(30)} line ${f(p.lineRps).padStart(7)}  http ${f(p.httpRps).padStart(7)}  ` +
+        `ratio ${p.ratio === null ? '-' : p.ratio.toFixed(2)}`,
+    ),
+  ].join('\n');
 }
 
 function calibrationLine(c: CalibrationResult): string {
@@ -177,7 +228,7 @@ export async function runSuite(config: SuiteConfig, log: (line: string) => void 
     invocation: { argv: config.argv, flags: config.flags },
     placement,
     settings,
-    estimate: { cells: cells.length, runs: cells.length * config.repeat, seconds: Math.round(estimate) },
+    estimate: { cells: cells.length, runs: runsOf(config, cells), seconds: Math.round(estimate) },
     cells: [],
     calibration: { skipped: true, reason: 'not run yet' },
     charts: [],
@@ -248,6 +299,8 @@ export async function runSuite(config: SuiteConfig, log: (line: string) => void 
   pointLatestAt(config.outDir, runId);
 
   for (const cell of results.cells) process.stdout.write(summaryLine(cell) + '\n');
+  const transports = transportLines(results.cells);
+  if (transports) process.stdout.write(transports + '\n');
   process.stdout.write(calibrationLine(results.calibration) + '\n');
   const failed = results.cells.filter((c) => c.status !== 'ok').length;
   process.stdout.write(
@@ -269,7 +322,7 @@ async function runOneCell(
   repeat: number,
   interrupted: () => boolean,
 ): Promise<CellRecord> {
-  if (interrupted()) return unrunCell(spec, repeat, 'interrupted before this cell ran');
+  if (interrupted()) return unrunCell(spec, repeatsFor(spec, repeat, ctx.settings.http?.repeat ?? repeat), 'interrupted before this cell ran');
   if (spec.variant.kind !== 'open-loop') return runCell(spec, null, ctx);
 
   const measured = done.map((c) => ({ ...c, medianRps: c.summary?.requestsPerSec?.median ?? null }));

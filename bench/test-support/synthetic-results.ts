@@ -1,16 +1,19 @@
 // A made-up but well-formed results file, for testing the schema and the
 // charts without running any servers. The figures are invented to be
-// plausible (throughput grows then flattens with connections, latency grows),
-// and one cell is a failure, because the charts must cope with gaps.
+// plausible (throughput grows then flattens with connections, latency grows;
+// HTTP cells are slower, with latency in whole milliseconds as autocannon
+// records it), and one cell is a failure, because the charts must cope with gaps.
 
 import { defaultLoadOptions, type LoadResult } from '../../clients/load/index.js';
-import { buildMatrix, type CellSpec, type MatrixSelection } from '../matrix.js';
-import { serverFlags, summariseRepeats } from '../cell.js';
+import { buildMatrix, httpCoverage, type CellSpec, type MatrixSelection } from '../matrix.js';
+import { httpLoadOptionsFor, serverFlags, summariseRepeats } from '../cell.js';
 import type { CellRecord, RepeatRecord, RunResults } from '../results.js';
 
 const PERCENTILES = [0, 50, 75, 90, 95, 99, 99.9, 99.99, 100];
 
-function fakeLoad(spec: CellSpec, rps: number, p50Us: number, targetRate: number | null): LoadResult {
+function fakeLoad(spec: CellSpec, rps: number, p50UsExact: number, targetRate: number | null): LoadResult {
+  // autocannon keeps whole milliseconds.
+  const p50Us = spec.transport === 'http' ? Math.floor(p50UsExact / 1000) * 1000 : p50UsExact;
   const counts = Array.from({ length: spec.connections }, (_, i) =>
     spec.model === 'blocking' && i > 0 ? 0 : Math.round((rps * 2) / spec.connections),
   );
@@ -48,9 +51,11 @@ function fakeLoad(spec: CellSpec, rps: number, p50Us: number, targetRate: number
 
 function fakeRepeat(spec: CellSpec, index: number, targetRate: number | null): RepeatRecord {
   const speed = { blocking: 8000, 'per-connection': 14000, pool: 11000, async: 20000 }[spec.model];
-  const rps = (targetRate ?? speed * Math.min(1, Math.log2(spec.connections + 1) / 3)) * (1 + (index - 1) * 0.03);
+  const httpCost = spec.transport === 'http' ? 0.6 : 1;
+  const rps = (targetRate ?? speed * httpCost * Math.min(1, Math.log2(spec.connections + 1) / 3)) * (1 + (index - 1) * 0.03);
   const p50Us = 60 + spec.connections * 12;
   const load = fakeLoad(spec, rps, p50Us, targetRate);
+  const http = spec.transport === 'http';
   return {
     index,
     status: 'ok',
@@ -58,14 +63,15 @@ function fakeRepeat(spec: CellSpec, index: number, targetRate: number | null): R
     wallSec: 3.2,
     server: {
       pid: 1000 + index,
-      port: 40000 + index,
-      listeningLine: `listening on 127.0.0.1:${40000 + index} model=${spec.model}`,
+      port: http ? null : 40000 + index,
+      httpPort: http ? 40000 + index : null,
+      listeningLine: http ? `listening on http=127.0.0.1:${40000 + index} model=${spec.model}` : `listening on 127.0.0.1:${40000 + index} model=${spec.model}`,
       startupMs: 180,
       pongMs: 3,
       cpusAllowed: '0-1',
       stop: { code: 0, signal: null, forced: false, exitedEarly: false, stopMs: 20 },
     },
-    loadOptions: { ...load.options, port: 40000 + index },
+    loadOptions: http ? httpLoadOptionsFor(spec, '127.0.0.1', 40000 + index, SETTINGS) : { ...load.options, port: 40000 + index },
     load,
     resources: {
       cpuPercent: 70 + index,
@@ -99,6 +105,7 @@ function fakeCell(spec: CellSpec, repeat: number): CellRecord {
     workload: spec.workload,
     connections: spec.connections,
     variant: spec.variant,
+    transport: spec.transport,
     series: spec.series,
     group: spec.group,
     serverFlags: serverFlags(spec),
@@ -112,7 +119,22 @@ function fakeCell(spec: CellSpec, repeat: number): CellRecord {
   };
 }
 
-export function syntheticResults(selection: MatrixSelection, repeat = 3): RunResults {
+const SETTINGS: RunResults['settings'] = {
+  durationSec: 2,
+  warmupSec: 0.5,
+  repeat: 3,
+  timeoutMs: 2000,
+  sampleIntervalMs: 250,
+  openLoopConnections: 64,
+  openLoopFractions: [],
+  workloadParameters: { size: 64, readRatio: 0.9, keys: 1000, keyDistribution: 'uniform', work: 1000, sleepMs: 10 },
+  clientThreads: 1,
+  http: null,
+};
+
+/** A results file for the selection; HTTP cells run `repeat` times too, unless `httpRepeat` says otherwise. */
+export function syntheticResults(selection: MatrixSelection, repeat = 3, httpRepeat = repeat): RunResults {
+  const http = httpCoverage(selection);
   return {
     schemaVersion: 1,
     runId: '2025-01-01T00-00-00Z',
@@ -133,18 +155,25 @@ export function syntheticResults(selection: MatrixSelection, repeat = 3): RunRes
     invocation: { argv: [], flags: {} },
     placement: { requested: false, applied: false, method: 'none', serverCpus: null, generatorCpus: '0-1' },
     settings: {
-      durationSec: 2,
-      warmupSec: 0.5,
+      ...SETTINGS,
       repeat,
-      timeoutMs: 2000,
-      sampleIntervalMs: 250,
-      openLoopConnections: 64,
       openLoopFractions: [...selection.openLoopFractions],
-      workloadParameters: { size: 64, readRatio: 0.9, keys: 1000, keyDistribution: 'uniform', work: 1000, sleepMs: 10 },
-      clientThreads: 1,
+      http:
+        http.workloads.length > 0 && http.connections.length > 0
+          ? {
+              tool: 'autocannon',
+              toolVersion: '8.0.0',
+              repeat: httpRepeat,
+              workloads: http.workloads,
+              connections: http.connections,
+              latencyResolutionMs: 1,
+              timeoutSec: 2,
+              reason: httpRepeat < repeat ? 'fewer runs per HTTP cell, to keep the matrix short' : 'as many runs as the line-protocol cells',
+            }
+          : null,
     },
     estimate: { cells: 0, runs: 0, seconds: 0 },
-    cells: buildMatrix(selection).map((spec) => fakeCell(spec, repeat)),
+    cells: buildMatrix(selection).map((spec) => fakeCell(spec, spec.transport === 'http' ? httpRepeat : repeat)),
     calibration: { skipped: true, reason: 'disabled with --no-calibration' },
     charts: [],
   };
