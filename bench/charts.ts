@@ -22,6 +22,7 @@ import type { ChartConfiguration, ChartDataset } from 'chart.js';
 import { ChartJSNodeCanvas } from 'chartjs-node-canvas';
 import { MODELS } from './matrix.js';
 import { transportPairs, type CellRecord, type ChartRecord, type RunResults } from './results.js';
+import type { ModelSoak, SoakResults } from './soak.js';
 
 export const CHART_WIDTH = 900;
 export const CHART_HEIGHT = 500;
@@ -508,3 +509,50 @@ export function renderCharts(results: RunResults, dir: string): ChartRecord[] {
   return charts;
 }
 
+/**
+ * One model's soak: resident memory (left axis) and p99 latency per second
+ * (right axis) over time, with open file descriptors on a third axis, and the
+ * growth verdict in the subtitle.
+ */
+export function renderSoakChart(soak: ModelSoak, run: SoakResults, dir: string): ChartRecord {
+  const canvas = new ChartJSNodeCanvas({ width: CHART_WIDTH, height: CHART_HEIGHT, backgroundColour: 'white' });
+  const minutes = run.settings.durationSecPerModel >= 120;
+  const t = (sec: number) => (minutes ? sec / 60 : sec);
+  const colour = colourFor(soak.model, 0);
+  const heading = `Soak: ${soak.model}, memory and p99 over ${formatSpan(run.settings.durationSecPerModel)} (${run.machine.cores} cores)`;
+  const first = soak.samples[0];
+  const last = soak.samples[soak.samples.length - 1];
+  const config = {
+    type: 'line',
+    data: {
+      datasets: [
+        { label: 'RSS, MiB', yAxisID: 'y', data: soak.samples.map((s) => ({ x: t(s.tSec), y: s.rssBytes / 2 ** 20 })), borderColor: colour, backgroundColor: colour, pointRadius: 0 },
+        { label: 'p99 per second, ms', yAxisID: 'y1', data: soak.timeline.map((s) => ({ x: t(s.tSec), y: s.p99Us / 1000 })), borderColor: '#555555', backgroundColor: '#555555', borderDash: [4, 3], pointRadius: 0, borderWidth: 1 },
+        { label: 'open fds', yAxisID: 'y2', data: soak.samples.map((s) => ({ x: t(s.tSec), y: s.fds })), borderColor: '#bcbd22', backgroundColor: '#bcbd22', pointRadius: 0, borderWidth: 1 },
+      ],
+    },
+    options: {
+      ...baseOptions(heading, [
+        `${run.machine.cpuModel}, run ${run.runId}, ${run.settings.connections} connections of mixed load`,
+        `${soak.status === 'failed' ? `FAILED: ${soak.failure} · ` : ''}${soak.verdict.verdict}` +
+          (soak.verdict.secondHalfSlopeMiBPerMin !== null ? `: ${soak.verdict.secondHalfSlopeMiBPerMin} MiB/min over the second half, ${soak.verdict.increasePercent} % last quarter against second` : '') +
+          (first && last ? ` · fds ${first.fds} → ${last.fds}, threads ${first.threads} → ${last.threads}` : ''),
+      ]),
+      scales: {
+        x: { type: 'linear', min: 0, title: { display: true, text: minutes ? 'minutes' : 'seconds' } },
+        y: { type: 'linear', position: 'left', beginAtZero: true, title: { display: true, text: 'resident memory, MiB' } },
+        y1: { type: 'linear', position: 'right', beginAtZero: true, title: { display: true, text: 'p99, ms' }, grid: { drawOnChartArea: false } },
+        y2: { type: 'linear', position: 'right', beginAtZero: true, title: { display: true, text: 'open file descriptors' }, grid: { drawOnChartArea: false } },
+      },
+    },
+  } as ChartConfiguration;
+  const file = `soak-${slug(soak.model)}.png`;
+  writeFileSync(path.join(dir, file), canvas.renderToBufferSync(config, 'image/png'));
+  return { file, title: heading, width: CHART_WIDTH, height: CHART_HEIGHT };
+}
+
+function formatSpan(seconds: number): string {
+  if (seconds >= 3600 && seconds % 3600 === 0) return `${seconds / 3600} h`;
+  if (seconds >= 60 && seconds % 60 === 0) return `${seconds / 60} min`;
+  return `${seconds} s`;
+}

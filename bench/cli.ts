@@ -2,7 +2,9 @@
 //
 // The defaults are the full matrix, sized to finish in about half an hour on a
 // two-core machine; --quick is the two-minute version for checking that
-// everything works, and the selection flags narrow either one down.
+// everything works, and the selection flags narrow either one down. --soak is
+// a different experiment: no matrix, just constant load for a long time,
+// watching for memory that keeps growing (see soak.ts).
 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +23,7 @@ import {
   type Transport,
   type VariantName,
 } from './matrix.js';
+import { parseSoakDuration, runSoak, SOAK_CONNECTIONS } from './soak.js';
 import { defaultCalibrationConnections, runSuite, type SuiteConfig } from './suite.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -76,6 +79,7 @@ export function parseArgs(argv: string[]): SuiteConfig {
     .option('variants', { type: 'string', describe: `extra experiments: ${VARIANTS.join(', ')}, or none` })
     .option('transports', { type: 'string', describe: `comma-separated transports (${TRANSPORTS.join(', ')}; default both)` })
     .option('http-repeat', { type: 'number', describe: `runs per HTTP cell (default ${FULL_TIMING.httpRepeat}, to keep the full matrix near 30 minutes)` })
+    .option('soak', { type: 'string', describe: `instead of the matrix: constant load on each model for this long (30s, 10m, 1h), failing if memory keeps growing; ${SOAK_CONNECTIONS} connections, or the most given with --connections` })
     .option('duration', { type: 'number', describe: `measured seconds per run (default ${FULL_TIMING.durationSec}, quick ${QUICK_TIMING.durationSec})` })
     .option('warmup', { type: 'number', describe: `warmup seconds per run, not counted (default ${FULL_TIMING.warmupSec}, quick ${QUICK_TIMING.warmupSec})` })
     .option('repeat', { type: 'number', describe: `runs per cell, reported as median and spread (default ${FULL_TIMING.repeat}, quick ${QUICK_TIMING.repeat})` })
@@ -132,6 +136,13 @@ export function parseArgs(argv: string[]): SuiteConfig {
     args['http-repeat'] !== undefined ? 'set with --http-repeat'
     : httpRepeat < repeat ? `line-protocol cells run ${repeat} times; one run per HTTP cell keeps the full matrix near 30 minutes on two cores (--http-repeat to change)`
     : 'as many runs as the line-protocol cells';
+  const soak =
+    args.soak === undefined
+      ? null
+      : {
+          durationSec: soakDuration(args.soak),
+          connections: args.connections === undefined ? SOAK_CONNECTIONS : Math.max(...connections),
+        };
   return {
     selection,
     durationSec: positive(args.duration ?? timing.durationSec, 'duration', { max: 3600 }),
@@ -141,6 +152,7 @@ export function parseArgs(argv: string[]): SuiteConfig {
     clientThreads: positive(args['client-threads'], 'client-threads', { integer: true, max: 64 }),
     httpRepeat,
     httpRepeatReason,
+    soak,
     pin: args.pin,
     outDir: path.resolve(args.out),
     calibration: args.calibration,
@@ -157,6 +169,7 @@ export function parseArgs(argv: string[]): SuiteConfig {
       variants: selection.variants,
       transports: selection.transports,
       httpRepeat,
+      soak: args.soak ?? null,
       duration: args.duration ?? timing.durationSec,
       warmup: args.warmup ?? timing.warmupSec,
       repeat: args.repeat ?? timing.repeat,
@@ -169,6 +182,14 @@ export function parseArgs(argv: string[]): SuiteConfig {
   };
 }
 
+function soakDuration(raw: string): number {
+  try {
+    return parseSoakDuration(raw);
+  } catch (err) {
+    throw new UsageError(`--soak: ${(err as Error).message}`);
+  }
+}
+
 async function main(): Promise<number> {
   let config: SuiteConfig;
   try {
@@ -178,6 +199,7 @@ async function main(): Promise<number> {
     return 2;
   }
   try {
+    if (config.soak) return (await runSoak(config)).exitCode;
     return (await runSuite(config)).exitCode;
   } catch (err) {
     process.stderr.write(`bench: ${(err as Error).message}\n`);

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { loadImage } from '@napi-rs/canvas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResults } from './results.js';
+import type { SoakResults } from './soak.js';
 import { pngSize } from './test-support/png.js';
 import { schemaErrors } from './test-support/schema.js';
 
@@ -118,6 +119,8 @@ describe('npm run bench with bad input', () => {
     [['--variants', 'sideways'], /unknown variant 'sideways'/],
     [['--transports', 'smoke'], /unknown transport 'smoke'/],
     [['--http-repeat', '0'], /--http-repeat/],
+    [['--soak', '10x'], /--soak: '10x' is not a duration.*30s, 10m or 1h/],
+    [['--soak', '0s'], /--soak: '0s' must be from 1 s to 24 h/],
     [['--no-such-flag'], /Unknown argument/],
   ])('rejects %j with a clear message and exit status 2', (args, message) => {
     const result = bench(args as string[], 20_000);
@@ -151,4 +154,35 @@ describe('npm run bench with bad input', () => {
     expect(result.stderr).toMatch(/line protocol: 132 cells × 3 repeats/);
     expect(result.stderr).toMatch(/HTTP \(autocannon\): 80 cells × 1 repeat; .*keeps the full matrix near 30 minutes/);
   });
+});
+
+describe('npm run bench --soak', () => {
+  it('soaks one model for a few seconds and records memory, descriptors and p99 over time, with a chart, without judging so short a run', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'bench-soak-'));
+    try {
+      const run = bench(['--soak', '6s', '--models', 'pool', '--connections', '4', '--out', out], 60_000);
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stderr).toMatch(/not judged/);
+      const dir = path.join(out, 'latest-soak');
+      const soak: SoakResults = JSON.parse(readFileSync(path.join(dir, 'soak.json'), 'utf8'));
+      expect(existsSync(path.join(out, 'latest'))).toBe(false);
+      expect(soak).toMatchObject({ kind: 'soak', status: 'complete', outcome: 'pass' });
+      expect(soak.settings).toMatchObject({ durationSecPerModel: 6, connections: 4, windowSec: 1 });
+      const [pool] = soak.models;
+      expect(pool).toMatchObject({ model: 'pool', status: 'ok' });
+      expect(pool.verdict.verdict).toBe('too short to judge');
+      expect(pool.samples.length).toBeGreaterThan(15);
+      expect(pool.samples.every((s) => s.rssBytes > 0 && s.fds > 0 && s.sockets >= 1)).toBe(true);
+      expect(pool.windows.length).toBeGreaterThanOrEqual(4);
+      expect(pool.timeline.length).toBeGreaterThanOrEqual(4);
+      expect(pool.timeline.some((t) => t.p99Us > 0)).toBe(true);
+      expect(pool.samples[pool.samples.length - 1].tSec).toBeGreaterThan(5);
+      const chart = soak.charts[0];
+      expect(chart.file).toBe('soak-pool.png');
+      const image = await loadImage(path.join(dir, chart.file));
+      expect([image.width, image.height]).toEqual([chart.width, chart.height]);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 70_000);
 });

@@ -53,6 +53,8 @@ export interface SuiteConfig {
   /** Runs per HTTP cell, and why that many (recorded with the results). */
   httpRepeat: number;
   httpRepeatReason: string;
+  /** Set by --soak: run the soak test instead of the matrix (see soak.ts). */
+  soak: { durationSec: number; connections: number } | null;
   pin: boolean;
   outDir: string;
   calibration: boolean;

@@ -1,0 +1,468 @@
+// Soak: does a model hold its memory under constant load?
+//
+// A cell of the matrix lasts a few seconds, far too short to see a server
+// lose a megabyte a minute. A soak drives one model at a time with constant
+// closed-loop load for a long while and watches it from outside: resident
+// memory, threads, open file descriptors (and how many are sockets), from
+// /proc every second or so, and p99 latency per second from the load
+// generator's own timeline. Every model gets the whole duration, one after
+// another, so `--soak 10m` over the four models takes 40 minutes.
+//
+// The load is the mixed workload (echo, kv, WORK 1000, SLEEP 10), so every
+// path of the server is exercised, run as consecutive windows of up to ten
+// seconds. Each window opens its connections and closes them at its end, so a
+// server that keeps something per closed connection (a descriptor, a worker, a
+// buffer) accumulates it where the samples can see it. Between windows the
+// load pauses for the generator's start-up (a PING per connection and filling
+// the keyspace: milliseconds, except against the blocking model, whose
+// waiting connections hold each window's start for about a second).
+//
+// The run fails when resident memory keeps growing. "Keeps growing" is
+// judged on the samples of each model (see `judgeGrowth`), and only for runs
+// long enough to tell growth from warm-up: a process under new load grows for
+// a while as its heap, JIT and buffers find their size, and then levels off.
+
+import { readdirSync, readFileSync, readlinkSync, writeFileSync, existsSync, symlinkSync, renameSync, rmSync, lstatSync } from 'node:fs';
+import path from 'node:path';
+import { runLoad, defaultLoadOptions, type LoadOptions, type ErrorCounts } from '../clients/load/index.js';
+import { renderSoakChart } from './charts.js';
+import { withDeadline } from './cell.js';
+import { busyMachineWarning, describeMachine, type MachineInfo } from './machine.js';
+import type { Model } from './matrix.js';
+import { applyPlacement, pinnedCommand, type Placement } from './pin.js';
+import { formatDuration } from './progress.js';
+import { createRunDir, makeRunId, toReadableJson, type ChartRecord } from './results.js';
+import { clockTicksPerSecond, parseProcStat, procAvailable, statusKilobytes } from './sampler.js';
+import { startServer, waitForPong, type StopInfo } from './server-process.js';
+import { median } from './stats.js';
+import type { SuiteConfig } from './suite.js';
+
+/** Connections held open by the soak's load, unless --connections says otherwise. */
+export const SOAK_CONNECTIONS = 16;
+
+/** The mix of requests: mostly cheap ones, with enough WORK and SLEEP to use the slow paths. */
+export const SOAK_MIX = { echo: 4, kv: 4, cpu: 1, sleep: 1 };
+
+const MiB = 2 ** 20;
+
+/**
+ * When resident memory "keeps growing". All three must hold:
+ *   - over the second half of the run, the least-squares slope of RSS against
+ *     time is above `slopeMiBPerMin` (the first half is warm-up and is not
+ *     judged);
+ *   - over the last quarter alone, the slope is still above half of that, so
+ *     a single step up that then levels off (a cache filling once) is not
+ *     taken for a leak;
+ *   - the median RSS of the last quarter is more than `increasePercent` above
+ *     the median of the second quarter, so the growth is a real fraction of
+ *     the process and not a slope fitted to noise.
+ * A run shorter than `minSeconds`, or with fewer than `minSamples` samples in
+ * its second half, is recorded but not judged.
+ */
+export interface GrowthRule {
+  slopeMiBPerMin: number;
+  increasePercent: number;
+  minSeconds: number;
+  minSamples: number;
+}
+
+export const GROWTH_RULE: GrowthRule = { slopeMiBPerMin: 1, increasePercent: 5, minSeconds: 30, minSamples: 10 };
+
+export interface GrowthVerdict {
+  verdict: 'growing' | 'steady' | 'too short to judge';
+  secondHalfSlopeMiBPerMin: number | null;
+  lastQuarterSlopeMiBPerMin: number | null;
+  secondQuarterMedianMiB: number | null;
+  lastQuarterMedianMiB: number | null;
+  increasePercent: number | null;
+  /** One sentence, for people. */
+  explanation: string;
+}
+
+/** The least-squares slope of y against x; null for fewer than two distinct x. */
+export function leastSquaresSlope(points: readonly { x: number; y: number }[]): number | null {
+  if (points.length < 2) return null;
+  const meanX = points.reduce((s, p) => s + p.x, 0) / points.length;
+  const meanY = points.reduce((s, p) => s + p.y, 0) / points.length;
+  let sxy = 0;
+  let sxx = 0;
+  for (const p of points) {
+    sxy += (p.x - meanX) * (p.y - meanY);
+    sxx += (p.x - meanX) ** 2;
+  }
+  return sxx === 0 ? null : sxy / sxx;
+}
+
+const round = (v: number, digits = 2) => Math.round(v * 10 ** digits) / 10 ** digits;
+
+/** Judges a series of RSS samples (seconds from the start, bytes) by `rule`. */
+export function judgeGrowth(samples: readonly { tSec: number; rssBytes: number }[], rule: GrowthRule = GROWTH_RULE): GrowthVerdict {
+  const unjudged = (explanation: string): GrowthVerdict => ({
+    verdict: 'too short to judge',
+    secondHalfSlopeMiBPerMin: null,
+    lastQuarterSlopeMiBPerMin: null,
+    secondQuarterMedianMiB: null,
+    lastQuarterMedianMiB: null,
+    increasePercent: null,
+    explanation,
+  });
+  if (samples.length < 2) return unjudged('fewer than two memory samples');
+  const t0 = samples[0].tSec;
+  const span = samples[samples.length - 1].tSec - t0;
+  const between = (from: number, to: number) =>
+    samples.filter((s) => s.tSec - t0 >= from * span && s.tSec - t0 <= to * span).map((s) => ({ x: (s.tSec - t0) / 60, y: s.rssBytes / MiB }));
+  const secondHalf = between(0.5, 1);
+  if (span < rule.minSeconds || secondHalf.length < rule.minSamples) {
+    return unjudged(
+      `${round(span, 1)} s with ${secondHalf.length} samples in its second half; judging growth needs at least ` +
+        `${rule.minSeconds} s and ${rule.minSamples} samples, so that warm-up is not taken for a leak`,
+    );
+  }
+  const secondQuarter = between(0.25, 0.5);
+  const lastQuarter = between(0.75, 1);
+  const halfSlope = leastSquaresSlope(secondHalf) ?? 0;
+  const quarterSlope = leastSquaresSlope(lastQuarter) ?? 0;
+  const q2 = secondQuarter.length > 0 ? median(secondQuarter.map((p) => p.y)) : secondHalf[0].y;
+  const q4 = median(lastQuarter.map((p) => p.y));
+  const increase = ((q4 - q2) / q2) * 100;
+  const growing = halfSlope > rule.slopeMiBPerMin && quarterSlope > rule.slopeMiBPerMin / 2 && increase > rule.increasePercent;
+  const figures =
+    `${round(halfSlope)} MiB/min over the second half, ${round(quarterSlope)} MiB/min over the last quarter, ` +
+    `last quarter's median ${round(q4, 1)} MiB against ${round(q2, 1)} MiB in the second quarter (${increase >= 0 ? '+' : ''}${round(increase, 1)} %)`;
+  return {
+    verdict: growing ? 'growing' : 'steady',
+    secondHalfSlopeMiBPerMin: round(halfSlope, 3),
+    lastQuarterSlopeMiBPerMin: round(quarterSlope, 3),
+    secondQuarterMedianMiB: round(q2, 2),
+    lastQuarterMedianMiB: round(q4, 2),
+    increasePercent: round(increase, 2),
+    explanation: growing
+      ? `RSS kept growing: ${figures}`
+      : `RSS held: ${figures} (growing means above ${rule.slopeMiBPerMin} MiB/min, ${rule.slopeMiBPerMin / 2} MiB/min and +${rule.increasePercent} %)`,
+  };
+}
+
+/** `30s`, `10m`, `1h`, `1.5h`: a duration with its unit, in seconds. */
+export function parseSoakDuration(raw: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(s|m|h)\s*$/i.exec(raw);
+  if (!m) throw new Error(`'${raw}' is not a duration; give a number and a unit, e.g. 30s, 10m or 1h`);
+  const seconds = Number(m[1]) * { s: 1, m: 60, h: 3600 }[m[2].toLowerCase() as 's' | 'm' | 'h'];
+  if (!(seconds >= 1 && seconds <= 24 * 3600)) throw new Error(`'${raw}' must be from 1 s to 24 h`);
+  return seconds;
+}
+
+export interface SoakSample {
+  /** Seconds since this model's soak began. */
+  tSec: number;
+  rssBytes: number;
+  threads: number;
+  /** Open file descriptors, and how many of them are sockets (the listener, the connections, the pipes' ends not). */
+  fds: number;
+  sockets: number;
+  cpuMs: number;
+}
+
+export interface SoakWindow {
+  /** When the window's measurement began, in seconds since this model's soak began. */
+  startSec: number;
+  measuredSec: number;
+  requestsPerSec: number;
+  p99Us: number | null;
+  errors: ErrorCounts;
+}
+
+export interface ModelSoak {
+  model: Model;
+  status: 'ok' | 'failed' | 'interrupted';
+  failure?: string;
+  verdict: GrowthVerdict;
+  server: { pid: number | null; listeningLine: string | null; stop: StopInfo | null; stderrTail?: string };
+  samples: SoakSample[];
+  /** Per second, across windows: good replies and their p99, from the load generator's timeline. */
+  timeline: { tSec: number; requests: number; p99Us: number }[];
+  windows: SoakWindow[];
+}
+
+export interface SoakResults {
+  kind: 'soak';
+  runId: string;
+  status: 'running' | 'complete' | 'interrupted';
+  /** `pass` unless some model's RSS kept growing or its server failed. */
+  outcome: 'pass' | 'fail' | null;
+  startedAt: string;
+  finishedAt: string | null;
+  machine: MachineInfo;
+  invocation: { argv: string[]; flags: Record<string, unknown> };
+  placement: Placement;
+  settings: {
+    durationSecPerModel: number;
+    connections: number;
+    workload: 'mixed';
+    mix: typeof SOAK_MIX;
+    windowSec: number;
+    sampleIntervalMs: number;
+    timeoutMs: number;
+    rule: GrowthRule;
+  };
+  models: ModelSoak[];
+  charts: ChartRecord[];
+}
+
+/** Load windows of at most ten seconds and at least one, six or more per model. */
+export function windowSeconds(durationSec: number): number {
+  return Math.min(10, Math.max(1, durationSec / 6));
+}
+
+/** About 240 samples for short runs, one a second for long ones. */
+export function sampleIntervalMs(durationSec: number): number {
+  return Math.round(Math.min(1000, Math.max(250, (durationSec * 1000) / 240)));
+}
+
+function readSample(pid: number, clkTck: number, tSec: number): SoakSample | null {
+  try {
+    const stat = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const fds = readdirSync(`/proc/${pid}/fd`);
+    let sockets = 0;
+    for (const fd of fds) {
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) sockets++;
+      } catch {
+        // closed between the listing and the look: it is not open any more
+      }
+    }
+    return {
+      tSec: round(tSec, 3),
+      rssBytes: statusKilobytes(status, 'VmRSS') ?? 0,
+      threads: stat.threads,
+      fds: fds.length,
+      sockets,
+      cpuMs: ((stat.utimeTicks + stat.stimeTicks) * 1000) / clkTck,
+    };
+  } catch {
+    return null; // the process has gone; the soak notices that itself
+  }
+}
+
+function soakLoadOptions(port: number, connections: number, durationSec: number, timeoutMs: number): LoadOptions {
+  return {
+    ...defaultLoadOptions,
+    host: '127.0.0.1',
+    port,
+    workload: 'mixed',
+    mix: SOAK_MIX,
+    connections,
+    durationSec,
+    warmupSec: 0,
+    pipeline: 1,
+    reconnect: false,
+    timeoutMs,
+  };
+}
+
+interface SoakContext {
+  config: SuiteConfig;
+  placement: Placement;
+  clkTck: number;
+  settings: SoakResults['settings'];
+  interrupted(): boolean;
+  log(line: string): void;
+}
+
+async function soakModel(model: Model, ctx: SoakContext): Promise<ModelSoak> {
+  const { settings } = ctx;
+  const record: ModelSoak = {
+    model,
+    status: 'failed',
+    verdict: judgeGrowth([]),
+    server: { pid: null, listeningLine: null, stop: null },
+    samples: [],
+    timeline: [],
+    windows: [],
+  };
+  const { command, args } = pinnedCommand(ctx.placement, process.execPath, [
+    ctx.config.serverScript, `--model=${model}`, '--host', '127.0.0.1', '--port', '0',
+  ]);
+  let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    server = await startServer({ command, args });
+    record.server.pid = server.pid;
+    record.server.listeningLine = server.listeningLine;
+    if (server.port === null) throw new Error(`the server announced no line-protocol address: ${server.listeningLine}`);
+    await waitForPong(server.host, server.port);
+    const began = performance.now();
+    const elapsed = () => (performance.now() - began) / 1000;
+    const pid = server.pid;
+    const sample = () => {
+      const s = readSample(pid, ctx.clkTck, elapsed());
+      if (s) record.samples.push(s);
+    };
+    sample();
+    timer = setInterval(sample, settings.sampleIntervalMs);
+    while (elapsed() < settings.durationSecPerModel - 0.5) {
+      if (ctx.interrupted()) {
+        record.status = 'interrupted';
+        break;
+      }
+      const windowSec = Math.min(settings.windowSec, settings.durationSecPerModel - elapsed());
+      const options = soakLoadOptions(server.port, settings.connections, windowSec, settings.timeoutMs);
+      const load = await withDeadline(runLoad(options), (windowSec + settings.timeoutMs / 1000 + 35) * 1000, 'a soak window');
+      const startSec = elapsed() - load.measuredSec;
+      record.windows.push({
+        startSec: round(startSec, 3),
+        measuredSec: load.measuredSec,
+        requestsPerSec: Math.round(load.throughput.requestsPerSec),
+        p99Us: load.ok > 0 ? load.latency.p99Us : null,
+        errors: load.errors,
+      });
+      for (const t of load.timeline) record.timeline.push({ tSec: round(startSec + t.second, 3), requests: t.requests, p99Us: t.p99Us });
+      if (server.hasExited()) {
+        const info = server.exitInfo();
+        throw new Error(`the server exited during the soak (code ${info?.code}, signal ${info?.signal})`);
+      }
+      const last = record.samples[record.samples.length - 1];
+      ctx.log(
+        `  ${model} ${formatDuration(elapsed())}/${formatDuration(settings.durationSecPerModel)}: ${Math.round(load.throughput.requestsPerSec)} req/s, ` +
+          `p99 ${(load.latency.p99Us / 1000).toFixed(2)} ms, rss ${last ? (last.rssBytes / MiB).toFixed(1) : '-'} MiB, fds ${last?.fds ?? '-'}`,
+      );
+    }
+    clearInterval(timer);
+    sample();
+    if (record.status !== 'interrupted') record.status = 'ok';
+    record.verdict = judgeGrowth(record.samples, settings.rule);
+  } catch (err) {
+    record.status = 'failed';
+    record.failure = (err as Error).message;
+    record.verdict = judgeGrowth(record.samples, settings.rule);
+  } finally {
+    clearInterval(timer);
+    if (server) {
+      record.server.stop = await server.stop();
+      if (record.status === 'failed' && server.stderrTail()) record.server.stderrTail = server.stderrTail();
+    }
+  }
+  return record;
+}
+
+function writeSoak(dir: string, soak: SoakResults): string {
+  const file = path.join(dir, 'soak.json');
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, toReadableJson(soak) + '\n');
+  renameSync(tmp, file);
+  return file;
+}
+
+/** `<outDir>/latest-soak` points at the newest soak; `latest` stays with the newest matrix run. */
+function pointLatestSoakAt(outDir: string, runId: string): void {
+  const link = path.join(outDir, 'latest-soak');
+  if (existsSync(link) && !lstatSync(link).isSymbolicLink()) return;
+  const tmp = `${link}.tmp-${process.pid}`;
+  rmSync(tmp, { force: true });
+  symlinkSync(runId, tmp);
+  renameSync(tmp, link);
+}
+
+export async function runSoak(
+  config: SuiteConfig,
+  log: (line: string) => void = (l) => process.stderr.write(l + '\n'),
+): Promise<{ runDir: string; results: SoakResults; exitCode: number }> {
+  const plan = config.soak;
+  if (!plan) throw new Error('no soak was asked for');
+  if (!existsSync(config.serverScript)) throw new Error(`${config.serverScript} does not exist; build the project first (npm run build)`);
+  if (!procAvailable()) throw new Error('/proc is not readable here: a soak has nothing to watch memory with');
+  const models = config.selection.models;
+  const settings: SoakResults['settings'] = {
+    durationSecPerModel: plan.durationSec,
+    connections: plan.connections,
+    workload: 'mixed',
+    mix: SOAK_MIX,
+    windowSec: windowSeconds(plan.durationSec),
+    sampleIntervalMs: sampleIntervalMs(plan.durationSec),
+    timeoutMs: config.timeoutMs,
+    rule: GROWTH_RULE,
+  };
+  log(
+    `soak: ${models.join(', ')}, one after another, ${formatDuration(plan.durationSec)} each ` +
+      `(${formatDuration(plan.durationSec * models.length)} in all); ${plan.connections} connections of mixed load ` +
+      `in windows of ${settings.windowSec} s; memory sampled every ${settings.sampleIntervalMs} ms`,
+  );
+  const placement = applyPlacement(config.pin);
+  const machine = describeMachine(config.repoDir);
+  const busy = busyMachineWarning(machine);
+  if (busy) log(`warning: ${busy}`);
+  const { runId, dir } = createRunDir(config.outDir, makeRunId());
+  const results: SoakResults = {
+    kind: 'soak',
+    runId,
+    status: 'running',
+    outcome: null,
+    startedAt: new Date().toISOString(),
+    finishedAt: null,
+    machine,
+    invocation: { argv: config.argv, flags: config.flags },
+    placement,
+    settings,
+    models: [],
+    charts: [],
+  };
+  log(`writing ${dir}`);
+  writeSoak(dir, results);
+
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    log('interrupted: finishing the current window, then recording what was done (signal again to quit at once)');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const ctx: SoakContext = { config, placement, clkTck: clockTicksPerSecond(), settings, interrupted: () => interrupted, log };
+  try {
+    for (const model of models) {
+      if (interrupted) break;
+      log(`soaking ${model}`);
+      const soak = await soakModel(model, ctx);
+      results.models.push(soak);
+      writeSoak(dir, results);
+      log(`  ${model}: ${soak.status === 'failed' ? `FAILED: ${soak.failure}` : soak.verdict.explanation}`);
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+
+  results.status = interrupted ? 'interrupted' : 'complete';
+  results.finishedAt = new Date().toISOString();
+  const problems = results.models.flatMap((m) =>
+    m.status === 'failed' ? [`${m.model}: ${m.failure}`] : m.verdict.verdict === 'growing' ? [`${m.model}: ${m.verdict.explanation}`] : [],
+  );
+  results.outcome = problems.length > 0 ? 'fail' : 'pass';
+  for (const m of results.models) {
+    try {
+      results.charts.push(renderSoakChart(m, results, dir));
+    } catch (err) {
+      log(`the chart for ${m.model} could not be drawn: ${(err as Error).message}`);
+    }
+  }
+  writeSoak(dir, results);
+  pointLatestSoakAt(config.outDir, runId);
+
+  for (const m of results.models) {
+    const last = m.samples[m.samples.length - 1];
+    const first = m.samples[0];
+    process.stdout.write(
+      `${m.model.padEnd(16)} ${m.status.padEnd(12)} ${m.verdict.verdict.padEnd(20)} ` +
+        `rss ${first ? (first.rssBytes / MiB).toFixed(1) : '-'} -> ${last ? (last.rssBytes / MiB).toFixed(1) : '-'} MiB, ` +
+        `fds ${first?.fds ?? '-'} -> ${last?.fds ?? '-'}, threads ${first?.threads ?? '-'} -> ${last?.threads ?? '-'}\n`,
+    );
+  }
+  process.stdout.write(`soak results in ${dir}\n`);
+  if (problems.length > 0) {
+    process.stderr.write(`soak failed:\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
+    return { runDir: dir, results, exitCode: 1 };
+  }
+  const unjudged = results.models.filter((m) => m.verdict.verdict === 'too short to judge');
+  if (unjudged.length > 0) log(`note: ${unjudged.map((m) => m.model).join(', ')} not judged: ${unjudged[0].verdict.explanation}`);
+  return { runDir: dir, results, exitCode: interrupted ? 130 : 0 };
+}
