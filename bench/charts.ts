@@ -393,7 +393,7 @@ function transportRatioChart(workload: string, results: RunResults, ctx: ChartCo
         title(`HTTP throughput as a fraction of the line protocol's, ${workload} workload`, ctx),
         [
           `${ctx.results.machine.cpuModel}, run ${ctx.results.runId}`,
-          `median HTTP req/s ÷ median line req/s · below 1: HTTP costs that model throughput` +
+          `median HTTP req/s ÷ median line req/s · the clients differ too: autocannon spends more CPU per request than our generator` +
             (missing > 0 ? ` · ${missing} pair${missing === 1 ? '' : 's'} without a ratio not drawn` : ''),
         ],
       ),

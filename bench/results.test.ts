@@ -69,6 +69,13 @@ describe('transportPairs', () => {
     expect(pairs[0].ratio).toBeCloseTo(0.6 * 0.97, 5);
   });
 
+  it("gives each side's client CPU per request, so a reader can see how much of the ratio is the client", () => {
+    const [pair] = transportPairs(results.cells);
+    // The synthetic generator uses 60 % of a core on either side, so the slower side costs more per request.
+    expect(pair.lineClientUsPerRequest).toBeCloseTo(0.6e6 / pair.lineRps!, 6);
+    expect(pair.httpClientUsPerRequest).toBeCloseTo(0.6e6 / pair.httpRps!, 6);
+  });
+
   it('has no ratio where either side has no figure, rather than a zero or an infinity', () => {
     const cells = results.cells.map((c) => (c.id === 'pool/echo/c4' ? { ...c, summary: null } : c));
     const pair = transportPairs(cells).find((p) => p.model === 'pool' && p.connections === 4)!;

@@ -156,6 +156,20 @@ export interface TransportPair {
    * figure, or the line side answered nothing.
    */
   ratio: number | null;
+  /**
+   * The load generator's CPU per answered request, in µs (its median CPU
+   * share over its median throughput). The two transports use different
+   * clients, and on a machine they share with the server a costlier client
+   * leaves the server less CPU: this shows how much of the ratio is the client.
+   */
+  lineClientUsPerRequest: number | null;
+  httpClientUsPerRequest: number | null;
+}
+
+function clientUsPerRequest(cell: CellRecord | undefined): number | null {
+  const cpu = cell?.summary?.clientCpuPercent?.median;
+  const rps = cell?.summary?.requestsPerSec?.median;
+  return cpu === undefined || rps === undefined || !(rps > 0) ? null : ((cpu / 100) * 1e6) / rps;
 }
 
 /**
@@ -178,6 +192,8 @@ export function transportPairs(cells: readonly CellRecord[]): TransportPair[] {
         lineRps,
         httpRps,
         ratio: lineRps !== null && httpRps !== null && lineRps > 0 ? httpRps / lineRps : null,
+        lineClientUsPerRequest: clientUsPerRequest(line),
+        httpClientUsPerRequest: clientUsPerRequest(http),
       };
     });
 }

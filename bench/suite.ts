@@ -174,11 +174,11 @@ function transportLines(cells: readonly CellRecord[]): string | null {
   if (pairs.length === 0) return null;
   const f = (v: number | null) => (v === null ? '-' : String(Math.round(v)));
   return [
-    'HTTP (autocannon) against the line protocol (our generator), median req/s:',
+    'HTTP (autocannon) against the line protocol (our generator): median req/s, and the client\'s CPU per request',
     ...pairs.map(
       (p) =>
         `  ${`${p.model}/${p.workload}/c${p.connections}`.padEnd(30)} line ${f(p.lineRps).padStart(7)}  http ${f(p.httpRps).padStart(7)}  ` +
-        `ratio ${p.ratio === null ? '-' : p.ratio.toFixed(2)}`,
+        `ratio ${(p.ratio === null ? '-' : p.ratio.toFixed(2)).padEnd(5)}  client ${f(p.lineClientUsPerRequest)} µs/req line, ${f(p.httpClientUsPerRequest)} µs/req http`,
     ),
   ].join('\n');
 }
