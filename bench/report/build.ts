@@ -19,8 +19,11 @@ import {
   serverRssMibOf,
   slug,
   throughputSpec,
+  transportRatioSpec,
+  transportSpec,
   type ChartSpec,
 } from './chart-specs.js';
+import { transportPairs } from '../results.js';
 import {
   cellAt,
   groupsOf,
@@ -41,6 +44,7 @@ import {
   KEPT_UP,
   openLoopFindings,
   TAIL_FACTOR,
+  transportFindings,
 } from './findings.js';
 import { capitalise, mib, msFromUs, num, percent, plural, rps, times } from './format.js';
 import { AGREEMENT, disagreementSentence, disagrees, predict, type Comparison, type Prediction, type PredictionContext } from './predict.js';
@@ -155,6 +159,7 @@ function predictionsTable(predictions: Prediction[]): Block {
     head: ['model', 'conns', 'measured req/s (median)', "req/s in the repeat nearest it", "Little's law: N ÷ its mean latency", 'ratio', 'ceiling req/s', 'median ÷ ceiling', 'how the ceiling is worked out'],
     rows: predictions.map((p) => {
       const little = 'unavailable' in p.little ? ['–', '–', '–'] : [num(p.little.measured), num(p.little.predicted), ratioCell(p.little)];
+      if ('unavailable' in p.little && p.measured > 0) little[1] = `not checked: ${p.little.unavailable}`;
       const ceiling =
         p.ceiling === null ? ['–', '–', 'no single cost dominates a cheap command']
         : 'unavailable' in p.ceiling ? ['–', '–', `not predicted: ${p.ceiling.unavailable}`]
@@ -202,12 +207,24 @@ function notesItems(group: Group): string[] {
 function closedGroupBlocks(group: Group, results: ReportResults, ctx: PredictionContext, dir: string | undefined, charts: ChartSpec[]): Block[] {
   const blocks: Block[] = [{ kind: 'heading', level: 2, text: `Workload: ${group.name}` }];
   blocks.push({ kind: 'paragraph', text: workloadDescription(group, results) });
-  const dc = distributionConnections(group, results);
-  const specs = [
-    { spec: throughputSpec(group, results), png: `throughput-${slug(group.name)}.png` },
-    { spec: latencySpec(group, results), png: `latency-${slug(group.name)}.png` },
-    { spec: distributionSpec(group, dc, results), png: `distribution-${slug(group.name)}-c${dc}.png` },
-  ];
+  const pairs = group.transport === 'http' ? transportPairs(results.cells).filter((p) => p.workload === group.workload) : [];
+  let specs: { spec: ChartSpec; png: string }[];
+  if (group.transport === 'http') {
+    // As the suite draws them: HTTP throughput beside the line protocol's, their ratio, and HTTP latency.
+    const line = results.cells.filter((c) => c.workload === group.workload && c.transport !== 'http' && c.variant.kind === 'closed' && c.series === c.model);
+    specs = [
+      { spec: transportSpec(group.workload, line, group.cells, results), png: `transport-${slug(group.workload)}.png` },
+      { spec: transportRatioSpec(group.workload, pairs, results), png: `transport-ratio-${slug(group.workload)}.png` },
+      { spec: latencySpec(group, results), png: `latency-${slug(group.name)}.png` },
+    ];
+  } else {
+    const dc = distributionConnections(group, results);
+    specs = [
+      { spec: throughputSpec(group, results), png: `throughput-${slug(group.name)}.png` },
+      { spec: latencySpec(group, results), png: `latency-${slug(group.name)}.png` },
+      { spec: distributionSpec(group, dc, results), png: `distribution-${slug(group.name)}-c${dc}.png` },
+    ];
+  }
   for (const { spec, png } of specs) {
     charts.push(spec);
     blocks.push({ kind: 'figure', title: spec.title, png: pngFor(results, png, dir), chart: spec });
@@ -215,7 +232,7 @@ function closedGroupBlocks(group: Group, results: ReportResults, ctx: Prediction
 
   const f = closedLoopFindings(group, ctx);
   blocks.push({ kind: 'heading', level: 3, text: `What happened: ${group.name}` });
-  const said = [...f.overview, ...f.leads, ...f.flattening, ...f.tails, ...f.starvation, ...f.failures];
+  const said = [...f.overview, ...transportFindings(pairs), ...f.leads, ...f.flattening, ...f.tails, ...f.starvation, ...f.failures];
   blocks.push(said.length > 0 ? { kind: 'list', items: said } : { kind: 'paragraph', text: 'No cell of this workload produced a measurement.' });
 
   blocks.push({ kind: 'heading', level: 3, text: `Figures: ${group.name}` });

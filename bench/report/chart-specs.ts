@@ -205,3 +205,68 @@ export const fairnessOf = (c: ReportCell) => c.summary?.jainFairness?.median;
 export const serverCpuOf = (c: ReportCell) => c.summary?.serverCpuPercent?.median;
 export const serverRssMibOf = (c: ReportCell) =>
   c.summary?.serverPeakRssBytes ? c.summary.serverPeakRssBytes.median / 2 ** 20 : undefined;
+
+/**
+ * Line protocol (solid) against HTTP (dashed) throughput for one workload,
+ * per model: the same comparison as the suite's transport PNG.
+ */
+export function transportSpec(workload: string, line: readonly ReportCell[], http: readonly ReportCell[], results: ReportResults): ChartSpec {
+  const all = [...line, ...http];
+  const connections = [...new Set(all.map((c) => c.connections))].sort((a, b) => a - b);
+  return {
+    id: `transport-${slug(workload)}`,
+    type: 'line',
+    title: `Line protocol (solid) against HTTP (dashed): throughput, ${workload} workload`,
+    subtitle: `${machineLine(results)}; line driven by the lab's generator, HTTP by autocannon`,
+    x: { kind: 'connections', label: 'connections (log scale)', ticks: connections },
+    y: { kind: 'linear', label: 'requests per second', unit: 'req/s' },
+    datasets: orderedSeries(http).flatMap((model, i) =>
+      ([['line', line], ['HTTP', http]] as const).map(([name, cells]) => ({
+        label: `${model} ${name}`,
+        series: model,
+        colour: colourFor(model, i),
+        dashed: name === 'HTTP',
+        points: cells
+          .filter((c) => c.series === model)
+          .sort((a, b) => a.connections - b.connections)
+          .map((c) => {
+            const s = c.summary?.requestsPerSec;
+            return s ? { x: c.connections, y: s.median, min: s.min, max: s.max } : { x: c.connections, y: null };
+          }),
+      })),
+    ),
+  };
+}
+
+/** HTTP throughput as a fraction of the line protocol's, per model and connection count. */
+export function transportRatioSpec(
+  workload: string,
+  pairs: readonly { model: string; connections: number; ratio: number | null }[],
+  results: ReportResults,
+): ChartSpec {
+  const models = [...new Set(pairs.map((p) => p.model))];
+  const connections = [...new Set(pairs.map((p) => p.connections))].sort((a, b) => a - b);
+  return {
+    id: `transport-ratio-${slug(workload)}`,
+    type: 'line',
+    title: `HTTP throughput as a fraction of the line protocol's, ${workload} workload`,
+    subtitle: `${machineLine(results)}; below 1: HTTP costs that model throughput`,
+    x: { kind: 'connections', label: 'connections (log scale)', ticks: connections },
+    y: { kind: 'linear', label: 'HTTP ÷ line throughput', unit: '×' },
+    datasets: orderedSeriesNames(models).map((model, i) => ({
+      label: model,
+      series: model,
+      colour: colourFor(model, i),
+      dashed: false,
+      points: pairs
+        .filter((p) => p.model === model)
+        .sort((a, b) => a.connections - b.connections)
+        .map((p) => ({ x: p.connections, y: p.ratio })),
+    })),
+  };
+}
+
+function orderedSeriesNames(names: readonly string[]): string[] {
+  const order = ['blocking', 'per-connection', 'pool', 'async'];
+  return [...names].sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99));
+}

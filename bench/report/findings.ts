@@ -330,3 +330,37 @@ export function closedLoopPeak(results: ReportResults, workload: string, model: 
     .filter((v): v is number => v !== undefined && v > 0);
   return values.length > 0 ? Math.max(...values) : undefined;
 }
+
+export interface PairLike {
+  model: string;
+  connections: number;
+  lineRps: number | null;
+  httpRps: number | null;
+  ratio: number | null;
+}
+
+/** What HTTP's framing cost each model, from the line/HTTP pairs of one workload. */
+export function transportFindings(pairs: readonly PairLike[]): string[] {
+  const sentences: string[] = [];
+  const withRatio = pairs.filter((p): p is PairLike & { ratio: number } => p.ratio !== null);
+  const models = [...new Set(withRatio.map((p) => p.model))];
+  for (const model of models) {
+    const mine = withRatio.filter((p) => p.model === model).sort((a, b) => a.connections - b.connections);
+    const parts = mine.map((p) => `${times(p.ratio)} at ${p.connections}`);
+    const verdict = mine.every((p) => p.ratio < 1) ? 'less than' : mine.every((p) => p.ratio >= 1) ? 'at least' : 'sometimes less, sometimes more than';
+    sentences.push(`Over HTTP, ${model} delivered ${verdict} its line-protocol throughput: ${parts.join(', ')} (HTTP ÷ line).`);
+  }
+  if (withRatio.length > 1) {
+    const worst = withRatio.reduce((a, b) => (b.ratio < a.ratio ? b : a));
+    const best = withRatio.reduce((a, b) => (b.ratio > a.ratio ? b : a));
+    if (worst.model !== best.model) {
+      sentences.push(`HTTP cost ${worst.model} the most (${times(worst.ratio)} at ${connectionsPhrase([worst.connections])}) and ${best.model} the least (${times(best.ratio)} at ${connectionsPhrase([best.connections])}).`);
+    }
+  }
+  const missing = pairs.filter((p) => p.ratio === null);
+  for (const p of missing) {
+    const why = p.lineRps === null ? 'the line protocol has no figure there' : p.lineRps === 0 ? 'the line protocol answered nothing there' : 'HTTP has no figure there';
+    sentences.push(`No ratio for ${p.model} at ${connectionsPhrase([p.connections])}: ${why}.`);
+  }
+  return sentences;
+}

@@ -100,6 +100,7 @@ function controls(charts: readonly ChartSpec[]): string {
 }
 
 const STYLE = `
+html { scroll-padding-top: 96px; }
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d1d1f; margin: 0; background: #fafafa; }
 main { max-width: 1180px; margin: 0 auto; padding: 0 24px 64px; background: #fff; }
 h1 { font-size: 1.7em; margin: 0; padding-top: 24px; }

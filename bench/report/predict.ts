@@ -351,6 +351,13 @@ function aboveLittle(ev: Evidence): string[] {
   return ['a few slow requests raised the mean latency more than they lowered throughput'];
 }
 
+/** The latency resolution of cells whose generator rounds (HTTP cells: autocannon's whole milliseconds). */
+function latencyResolutionMs(cell: ReportCell, results: ReportResults): number | undefined {
+  if ((cell as { transport?: string }).transport !== 'http') return undefined;
+  const http = (results.settings as { http?: { latencyResolutionMs?: number } | null }).http;
+  return http?.latencyResolutionMs ?? 1;
+}
+
 function compare(measured: number, predicted: number, arithmetic: string): Comparison {
   return { measured, predicted, ratio: predicted > 0 ? measured / predicted : NaN, arithmetic, reasons: [] };
 }
@@ -359,8 +366,11 @@ export function predict(cell: ReportCell, ctx: PredictionContext): Prediction | 
   if (cell.variant.kind === 'open-loop' || !cell.summary?.requestsPerSec) return undefined;
   const ev = evidenceOf(cell, ctx);
   let little: Prediction['little'];
+  const resolutionMs = latencyResolutionMs(cell, ctx.results);
   if (ev.meanUs === undefined || ev.meanUs <= 0 || ev.repeatRps === undefined) {
     little = { unavailable: 'no request was answered, so there is no mean latency' };
+  } else if (resolutionMs !== undefined && ev.meanUs / 1000 < 10 * resolutionMs) {
+    little = { unavailable: `a mean of ${ms(ev.meanUs / 1000)} recorded in whole steps of ${ms(resolutionMs)} is too coarse to check` };
   } else {
     const predicted = ev.n / (ev.meanUs / 1e6);
     little = compare(ev.repeatRps, predicted, `${ev.n} in flight ÷ ${ms(ev.meanUs / 1000)} mean latency`);

@@ -33,6 +33,11 @@ function group(results: ReportResults, name: string): Group {
   return g;
 }
 
+/** The report's sentences for the HTTP group, as the written report has them. */
+function buildText(r: ReportResults): string {
+  return renderMarkdown(buildReport(r).blocks).split('## Workload: echo http')[1] ?? '';
+}
+
 const withCosts = (r: ReportResults): ReportResults => ({ ...r, nodeCosts: fixedCosts() });
 
 describe('who led', () => {
@@ -251,6 +256,20 @@ describe('the written report', () => {
     const md = readFileSync(written.markdown, 'utf8');
     expect(md).toContain('## Workload: echo reconnect');
     expect(md).toContain('## Workload: kv open loop');
+  });
+
+  it('compares HTTP with the line protocol per model, from the same pairs as the charts, and the verdict follows the figures', () => {
+    const r = syntheticResults(QUICK_SELECTION, 3) as unknown as ReportResults;
+    const http = groupsOf(r).find((g) => g.transport === 'http')!;
+    expect(http.name).toBe('echo http');
+    const text = () => closedLoopFindings(http, { results: r }).overview.join(' ') + ' ' + buildText(r);
+    expect(text()).toMatch(/Over HTTP, async delivered less than its line-protocol throughput: 0\.6\d*× at 4, 0\.6\d*× at 64/);
+    const faster = http.cells.find((c) => c.model === 'async' && c.connections === 64)!;
+    const line = r.cells.find((c) => c.id === 'async/echo/c64')!;
+    faster.summary!.requestsPerSec = { ...faster.summary!.requestsPerSec!, median: line.summary!.requestsPerSec!.median * 1.5 };
+    expect(text()).toMatch(/Over HTTP, async delivered sometimes less, sometimes more than its line-protocol throughput: 0\.6\d*× at 4, 1\.5× at 64/);
+    r.charts.push({ file: 'transport-echo.png', title: 't', width: 1, height: 1 });
+    expect(renderMarkdown(buildReport(r).blocks)).toContain('![Line protocol (solid) against HTTP (dashed): throughput, echo workload](transport-echo.png)');
   });
 
   it('refuses a file that is not a results file, with the reason, and the command exits non-zero', () => {
