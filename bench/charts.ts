@@ -98,7 +98,7 @@ function subtitle(ctx: ChartContext, cells: readonly CellRecord[], extra = ''): 
   return [`${ctx.results.machine.cpuModel}, run ${ctx.results.runId}`, parts.join(' · ')];
 }
 
-function baseOptions(titleText: string, subtitleText: string[]) {
+function baseOptions(titleText: string, subtitleText: string[], legendAt: 'right' | 'bottom' = 'right') {
   return {
     responsive: false,
     animation: false as const,
@@ -106,7 +106,7 @@ function baseOptions(titleText: string, subtitleText: string[]) {
       title: { display: true, text: titleText, font: { size: 16 } },
       subtitle: { display: true, text: subtitleText, padding: { bottom: 8 } },
       legend: {
-        position: 'right' as const,
+        position: legendAt,
         labels: { filter: (item: { text: string }) => !item.text.startsWith('spread') },
       },
     },
@@ -522,6 +522,21 @@ export function renderSoakChart(soak: ModelSoak, run: SoakResults, dir: string):
   const heading = `Soak: ${soak.model}, memory and p99 over ${formatSpan(run.settings.durationSecPerModel)} (${run.machine.cores} cores)`;
   const first = soak.samples[0];
   const last = soak.samples[soak.samples.length - 1];
+  const verdict = soak.verdict;
+  const figures =
+    verdict.secondHalfSlopeMiBPerMin !== null
+      ? `: ${verdict.secondHalfSlopeMiBPerMin.toFixed(2)} MiB/min over the second half, last quarter's median ${verdict.increasePercent! >= 0 ? '+' : ''}${verdict.increasePercent!.toFixed(1)} % on the second quarter's`
+      : '';
+  // Three axes leave no room for a legend at the side.
+  const options = baseOptions(
+    heading,
+    [
+      `${run.machine.cpuModel}, run ${run.runId}, ${run.settings.connections} connections of mixed load`,
+      `${soak.status === 'failed' ? `FAILED: ${soak.failure} · ` : ''}${verdict.verdict}${figures}` +
+        (first && last ? ` · fds ${first.fds} → ${last.fds}, threads ${first.threads} → ${last.threads}` : ''),
+    ],
+    'bottom',
+  );
   const config = {
     type: 'line',
     data: {
@@ -532,12 +547,7 @@ export function renderSoakChart(soak: ModelSoak, run: SoakResults, dir: string):
       ],
     },
     options: {
-      ...baseOptions(heading, [
-        `${run.machine.cpuModel}, run ${run.runId}, ${run.settings.connections} connections of mixed load`,
-        `${soak.status === 'failed' ? `FAILED: ${soak.failure} · ` : ''}${soak.verdict.verdict}` +
-          (soak.verdict.secondHalfSlopeMiBPerMin !== null ? `: ${soak.verdict.secondHalfSlopeMiBPerMin} MiB/min over the second half, ${soak.verdict.increasePercent} % last quarter against second` : '') +
-          (first && last ? ` · fds ${first.fds} → ${last.fds}, threads ${first.threads} → ${last.threads}` : ''),
-      ]),
+      ...options,
       scales: {
         x: { type: 'linear', min: 0, title: { display: true, text: minutes ? 'minutes' : 'seconds' } },
         y: { type: 'linear', position: 'left', beginAtZero: true, title: { display: true, text: 'resident memory, MiB' } },
