@@ -363,16 +363,11 @@ function pointLatestSoakAt(outDir: string, runId: string): void {
   renameSync(tmp, link);
 }
 
-export async function runSoak(
-  config: SuiteConfig,
-  log: (line: string) => void = (l) => process.stderr.write(l + '\n'),
-): Promise<{ runDir: string; results: SoakResults; exitCode: number }> {
+/** The settings a soak of this configuration runs with. */
+function soakSettings(config: SuiteConfig): SoakResults['settings'] {
   const plan = config.soak;
   if (!plan) throw new Error('no soak was asked for');
-  if (!existsSync(config.serverScript)) throw new Error(`${config.serverScript} does not exist; build the project first (npm run build)`);
-  if (!procAvailable()) throw new Error('/proc is not readable here: a soak has nothing to watch memory with');
-  const models = config.selection.models;
-  const settings: SoakResults['settings'] = {
+  return {
     durationSecPerModel: plan.durationSec,
     connections: plan.connections,
     workload: 'mixed',
@@ -382,11 +377,30 @@ export async function runSoak(
     timeoutMs: config.timeoutMs,
     rule: GROWTH_RULE,
   };
-  log(
-    `soak: ${models.join(', ')}, one after another, ${formatDuration(plan.durationSec)} each ` +
-      `(${formatDuration(plan.durationSec * models.length)} in all); ${plan.connections} connections of mixed load ` +
-      `in windows of ${settings.windowSec} s; memory sampled every ${settings.sampleIntervalMs} ms`,
+}
+
+/** One line saying what the soak will do and how long it will take. */
+export function describeSoakPlan(config: SuiteConfig): string {
+  const settings = soakSettings(config);
+  const models = config.selection.models;
+  const each = settings.durationSecPerModel;
+  return (
+    `soak: ${models.join(', ')}, one after another, ${formatDuration(each)} each ` +
+    `(${formatDuration(each * models.length)} in all); ${settings.connections} connections of mixed load ` +
+    `in windows of ${Math.round(settings.windowSec * 100) / 100} s; memory sampled every ${settings.sampleIntervalMs} ms`
   );
+}
+
+export async function runSoak(
+  config: SuiteConfig,
+  log: (line: string) => void = (l) => process.stderr.write(l + '\n'),
+): Promise<{ runDir: string | null; results: SoakResults | null; exitCode: number }> {
+  const settings = soakSettings(config);
+  log(describeSoakPlan(config));
+  if (config.dryRun) return { runDir: null, results: null, exitCode: 0 };
+  if (!existsSync(config.serverScript)) throw new Error(`${config.serverScript} does not exist; build the project first (npm run build)`);
+  if (!procAvailable()) throw new Error('/proc is not readable here: a soak has nothing to watch memory with');
+  const models = config.selection.models;
   const placement = applyPlacement(config.pin);
   const machine = describeMachine(config.repoDir);
   const busy = busyMachineWarning(machine);

@@ -148,6 +148,13 @@ describe('npm run bench with bad input', () => {
     expect(result.stderr).toMatch(/HTTP \(autocannon\): 8 cells × 1 repeat; workloads: echo; connections: 4, 64/);
   });
 
+  it('prints the soak plan, with its total time, and runs nothing on --soak with --dry-run', () => {
+    const result = bench(['--soak', '10m', '--dry-run'], 20_000);
+    expect(result.status).toBe(0);
+    expect(result.stderr).toMatch(/soak: blocking, per-connection, pool, async, one after another, 10m00s each \(40m00s in all\); 16 connections/);
+    expect(result.stdout).toBe('');
+  });
+
   it('gives the HTTP axis fewer repeats than the line protocol in the full matrix, and says why', () => {
     const result = bench(['--dry-run', '--no-calibration'], 20_000);
     expect(result.status).toBe(0);
