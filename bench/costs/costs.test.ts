@@ -30,8 +30,11 @@ describe('measureNodeCosts', () => {
 
   it('sees the event loop busier, and timers later, while it computes WORK back to back than while it idles', async () => {
     const idle = await watchEventLoop(150);
-    // WORK 20000 holds the loop for several milliseconds a time, well above the monitor's resolution.
-    const busy = await watchEventLoop(300, () => hashChain(20_000));
+    // WORK 5000 holds the loop for a few milliseconds a time, above the monitor's 1 ms resolution,
+    // yet short enough that the window holds many turns of the loop even on a busy machine.
+    const busy = await watchEventLoop(300, () => hashChain(5000));
+    expect(idle.samples).toBeGreaterThan(0);
+    expect(busy.samples).toBeGreaterThan(0);
     expect(busy.utilization).toBeGreaterThan(idle.utilization);
     expect(busy.utilization).toBeGreaterThan(0.5);
     expect(busy.delayMaxMs).toBeGreaterThan(idle.delayP50Ms);

@@ -61,6 +61,8 @@ export interface LoopHealth {
   delayP99Ms: number;
   delayMaxMs: number;
   windowMs: number;
+  /** How many times the monitor's timer fired in the window: the delays rest on this many samples. */
+  samples: number;
 }
 
 export interface CostOptions {
@@ -276,7 +278,8 @@ export async function watchEventLoop(windowMs: number, busyWith?: () => void): P
       busyWith();
       setImmediate(step);
     };
-    step();
+    // Start on the next turn, so the monitor's timer is armed before the first computation holds the loop.
+    setImmediate(step);
   });
   delay.disable();
   const elu = performance.eventLoopUtilization(eluBefore);
@@ -288,6 +291,7 @@ export async function watchEventLoop(windowMs: number, busyWith?: () => void): P
     delayP99Ms: ms(delay.percentile(99)),
     delayMaxMs: ms(delay.max),
     windowMs: Math.round(performance.now() - began),
+    samples: delay.count,
   };
 }
 

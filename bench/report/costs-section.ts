@@ -15,6 +15,11 @@ function range(m: { median: number; min: number; max: number; samples: number },
   return `${show(m.min)}–${show(m.max)} (${m.samples} samples)`;
 }
 
+function watched(l: NodeCosts['eventLoop']['idle']): string {
+  // Costs measured before the sample count was recorded have none to show.
+  return `${l.windowMs} ms watched${l.samples !== undefined ? `, ${l.samples} timer samples` : ''}`;
+}
+
 function costsTable(c: NodeCosts): Block {
   const us = (v: number) => `${num(v)} µs`;
   const bytes = (v: number) => mib(v);
@@ -30,8 +35,8 @@ function costsTable(c: NodeCosts): Block {
       ['memory per idle worker thread (RSS growth)', bytes(c.memoryPerWorkerBytes.median), range(c.memoryPerWorkerBytes, bytes)],
       [`one WORK ${c.work.n}`, ms(c.work.ms.median), range(c.work.ms, ms)],
       ['connect, one request, close (both ends in one process)', ms(c.connectionCycleMs.median), range(c.connectionCycleMs, ms)],
-      ['event loop, idle', loop(c.eventLoop.idle), `${c.eventLoop.idle.windowMs} ms watched`],
-      [`event loop, WORK ${c.work.n} back to back`, loop(c.eventLoop.underWork), `${c.eventLoop.underWork.windowMs} ms watched`],
+      ['event loop, idle', loop(c.eventLoop.idle), watched(c.eventLoop.idle)],
+      [`event loop, WORK ${c.work.n} back to back`, loop(c.eventLoop.underWork), watched(c.eventLoop.underWork)],
     ],
     numeric: [false, false, false],
   };

@@ -44,8 +44,8 @@ export function fixedCosts(): NodeCosts {
     work: { n: 1000, ms: m(2) },
     connectionCycleMs: m(0.3),
     eventLoop: {
-      idle: { utilization: 0.01, delayP50Ms: 0.1, delayP99Ms: 0.3, delayMaxMs: 1, windowMs: 500 },
-      underWork: { utilization: 1, delayP50Ms: 1, delayP99Ms: 3, delayMaxMs: 5, windowMs: 500 },
+      idle: { utilization: 0.01, delayP50Ms: 0.1, delayP99Ms: 0.3, delayMaxMs: 1, windowMs: 500, samples: 480 },
+      underWork: { utilization: 1, delayP50Ms: 1, delayP99Ms: 3, delayMaxMs: 5, windowMs: 500, samples: 160 },
     },
   };
 }
