@@ -13,9 +13,9 @@
 // seconds. Each window opens its connections and closes them at its end, so a
 // server that keeps something per closed connection (a descriptor, a worker, a
 // buffer) accumulates it where the samples can see it. Between windows the
-// load pauses for the generator's start-up (a PING per connection and filling
-// the keyspace: milliseconds, except against the blocking model, whose
-// waiting connections hold each window's start for about a second).
+// measured load gives way to the generator's start-up: a PING per connection
+// and a SET for each of the 1000 keys, a fraction of a second (about a second
+// against the blocking model, whose waiting connections hold each start).
 //
 // The run fails when resident memory keeps growing. "Keeps growing" is
 // judged on the samples of each model (see `judgeGrowth`), and only for runs
