@@ -20,8 +20,11 @@
 // A server may pay a lot to set a connection up (the per-connection model
 // starts a thread); that cost belongs to the reconnect experiment, not to the
 // latency of the first requests of a steady-state run. The wait is bounded:
-// it ends once every connection answered, or when a second passes with no new
-// answer (the blocking model answers one connection at a time, by design).
+// it ends once every connection answered, or when two seconds pass with no new
+// answer after the first (the blocking model answers one connection at a
+// time, by design), or after 15 s in all. Many threads starting at once on
+// two cores can all take seconds, so silence before the first answer is not
+// taken as a stall.
 //
 // Only requests due inside the measured window count; warmup traffic goes
 // through the same code and is thrown away. When the window closes the driver
@@ -106,10 +109,10 @@ const TIMER_MARGIN_MS = 1.5;
 /** Pause before reconnecting after a failure, so a dead server is not hammered in a tight loop. */
 const RETRY_AFTER_REFUSED_MS = 50;
 const RETRY_AFTER_FAILURE_MS = 5;
-/** `prepare` gives up when no connection has answered for this long... */
-const PREPARE_STALL_MS = 1000;
+/** `prepare` gives up when no further connection has answered for this long... */
+const PREPARE_STALL_MS = 2000;
 /** ...and in any case after this long. */
-const PREPARE_LIMIT_MS = 30_000;
+const PREPARE_LIMIT_MS = 15_000;
 
 export class Driver {
   private readonly options: LoadOptions;
@@ -177,10 +180,12 @@ export class Driver {
   async prepare(): Promise<number> {
     if (this.options.reconnect) return 0;
     let lastAnswerAt = Date.now();
+    let answeredAny = false;
     this.setup.slots.forEach((_, local) => {
       this.greeted.set(local, () => {
         this.greeted.delete(local);
         lastAnswerAt = Date.now();
+        answeredAny = true;
       });
       const channel = this.connect(local);
       this.channels[local] = channel;
@@ -191,7 +196,8 @@ export class Driver {
     await new Promise<void>((resolve) => {
       const poll = setInterval(() => {
         const now = Date.now();
-        if (this.greeted.size === 0 || now - lastAnswerAt > PREPARE_STALL_MS || now - startedAt > PREPARE_LIMIT_MS) {
+        const stalled = answeredAny && now - lastAnswerAt > PREPARE_STALL_MS;
+        if (this.greeted.size === 0 || stalled || now - startedAt > PREPARE_LIMIT_MS) {
           clearInterval(poll);
           resolve();
         }
