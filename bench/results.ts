@@ -11,12 +11,14 @@ import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync, lstatSync } 
 import path from 'node:path';
 import type { LoadOptions, LoadResult } from '../clients/load/index.js';
 import type { CalibrationResult } from './calibration.js';
+import type { NodeCosts } from './costs/index.js';
 import type { MachineInfo } from './machine.js';
 import type { HttpLoadOptions, HttpLoadResult } from './http-load.js';
 import type { BenchWorkload, CellVariant, Model, Transport } from './matrix.js';
 import type { Placement } from './pin.js';
 import type { ProcSample, ResourceSummary } from './sampler.js';
 import type { StopInfo } from './server-process.js';
+import type { StatsSample } from './stats-sampler.js';
 import type { Spread } from './stats.js';
 
 export const SCHEMA_VERSION = 1;
@@ -47,6 +49,12 @@ export interface RepeatRecord {
   load: LoadResult | HttpLoadResult | null;
   resources: ResourceSummary | null;
   samples: ProcSample[];
+  /**
+   * The server's own STATS replies, taken over one extra connection while the
+   * load ran (line cells only; the blocking model's single reply comes after
+   * the load, see stats-sampler.ts). `tMs` is on the same clock as `samples`.
+   */
+  statsSamples?: StatsSample[];
   notes: string[];
 }
 
@@ -138,6 +146,8 @@ export interface RunResults {
   placement: Placement;
   settings: RunSettings;
   estimate: { cells: number; runs: number; seconds: number };
+  /** What Node's building blocks cost on this machine, measured before the first cell; null if that failed. */
+  nodeCosts: NodeCosts | null;
   cells: CellRecord[];
   calibration: CalibrationResult;
   charts: ChartRecord[];

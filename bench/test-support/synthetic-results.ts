@@ -173,6 +173,7 @@ export function syntheticResults(selection: MatrixSelection, repeat = 3, httpRep
           : null,
     },
     estimate: { cells: 0, runs: 0, seconds: 0 },
+    nodeCosts: null,
     cells: buildMatrix(selection).map((spec) => fakeCell(spec, spec.transport === 'http' ? httpRepeat : repeat)),
     calibration: { skipped: true, reason: 'disabled with --no-calibration' },
     charts: [],
