@@ -1,5 +1,7 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { httpLoadOptionsFor, httpTimeoutSec, loadOptionsFor, notesFromLoad, serverFlags, summariseRepeats, withDeadline } from './cell.js';
+import { httpLoadOptionsFor, httpTimeoutSec, loadOptionsFor, notesFromLoad, runCell, serverFlags, summariseRepeats, withDeadline } from './cell.js';
 import { makeCell, type CellSpec } from './matrix.js';
 import type { RepeatRecord } from './results.js';
 import { syntheticResults } from './test-support/synthetic-results.js';
@@ -109,4 +111,24 @@ describe('withDeadline', () => {
   it('passes through work that finishes in time', async () => {
     await expect(withDeadline(Promise.resolve(7), 1000, 'x')).resolves.toBe(7);
   });
+});
+
+describe('STATS beside a line cell', () => {
+  it('asks the blocking model for STATS once, after the load has closed its connections, since it serves one connection at a time', async () => {
+    const settings = { ...syntheticResults({ ...selection, models: ['blocking'], workloads: ['echo'] }).settings, durationSec: 0.5, warmupSec: 0, repeat: 1 };
+    const cell = await runCell(makeCell('blocking', 'echo', 2, { kind: 'closed' }), null, {
+      serverScript: path.join(fileURLToPath(new URL('..', import.meta.url)), 'dist', 'servers', 'serve.js'),
+      placement: { requested: false, applied: false, method: 'none', serverCpus: null, generatorCpus: null },
+      settings,
+      clkTck: 100,
+      interrupted: () => false,
+    });
+    const [repeat] = cell.repeats;
+    expect(repeat.status, repeat.failure).toBe('ok');
+    expect(repeat.statsSamples).toHaveLength(1);
+    const [sample] = repeat.statsSamples!;
+    expect(sample.stats).toMatchObject({ model: 'blocking', connections: { open: 1 } });
+    // Taken after the load, on the resource samples' clock: later than the last of them.
+    expect(sample.tMs).toBeGreaterThanOrEqual(repeat.samples[repeat.samples.length - 1].tMs);
+  }, 20_000);
 });

@@ -16,6 +16,11 @@
 // failed cell. What the load generator saw (timeouts, refused connections,
 // connections that never got a turn) is not a failure but a finding, and is
 // written down as a note beside the numbers.
+//
+// A line cell also asks the server for its own STATS while the load runs (see
+// stats-sampler.ts): the event loop's busy share and the pool's queue come
+// from there. That sampling is an onlooker; if it fails, the cell says so in
+// a note and its figures stand.
 
 import { runLoad, defaultLoadOptions, type LoadOptions } from '../clients/load/index.js';
 import { runHttpLoad, type HttpLoadOptions } from './http-load.js';
@@ -24,6 +29,7 @@ import { pinnedCommand, type Placement } from './pin.js';
 import type { CellRecord, CellSummary, RepeatRecord, RunSettings } from './results.js';
 import { allowedCpus, ResourceSampler, summariseSamples } from './sampler.js';
 import { startServer, waitForHttpPing, waitForPong, type ServerHandle } from './server-process.js';
+import { StatsSampler, takeStats } from './stats-sampler.js';
 import { medianIndex, spread } from './stats.js';
 
 export interface CellRunContext {
@@ -149,6 +155,46 @@ export function notesFromLoad(spec: CellSpec, load: MeasuredLoad, timeoutMs: num
   return notes;
 }
 
+/**
+ * Opens the STATS connection before the load starts, so its cost (on the
+ * per-connection model, one extra worker thread for the whole run) falls
+ * before the measured window. The blocking model is asked after the load
+ * instead: it serves one connection at a time, and this one would either wait
+ * behind the load or take the server away from it.
+ */
+async function startStatsSampling(
+  spec: CellSpec,
+  host: string,
+  port: number,
+  clock: () => number,
+  record: RepeatRecord,
+): Promise<StatsSampler | undefined> {
+  if (spec.model === 'blocking') return undefined;
+  try {
+    return await new StatsSampler({ host, port, clock }).start();
+  } catch (err) {
+    record.notes.push(`STATS was not sampled during the run: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+function finishStatsSampling(stats: StatsSampler, record: RepeatRecord): void {
+  const { samples, problems } = stats.stop();
+  record.statsSamples = samples;
+  record.notes.push(...problems.map((p) => `STATS sampling: ${p}`));
+}
+
+/** The blocking model's one STATS, asked once the load has closed its connections. */
+async function statsAfterLoad(host: string, port: number, clock: () => number, record: RepeatRecord): Promise<void> {
+  try {
+    const stats = await takeStats(host, port, 1500);
+    record.statsSamples = [{ tMs: Math.round(clock() * 10) / 10, stats }];
+  } catch (err) {
+    record.statsSamples = [];
+    record.notes.push(`STATS after the run: ${(err as Error).message}`);
+  }
+}
+
 function emptyRepeat(index: number): RepeatRecord {
   return {
     index,
@@ -184,6 +230,7 @@ async function runRepeat(
   const s = ctx.settings;
   let server: ServerHandle | undefined;
   let sampler: ResourceSampler | undefined;
+  let stats: StatsSampler | undefined;
   try {
     const { command, args } = pinnedCommand(ctx.placement, process.execPath, [ctx.serverScript, ...serverFlags(spec)]);
     server = await startServer({ command, args });
@@ -197,6 +244,7 @@ async function runRepeat(
     const { host, port } = server;
     const httpPort = server.http?.port;
     let work: () => Promise<MeasuredLoad>;
+    let linePort: number | null = null;
     if (spec.transport === 'http') {
       if (httpPort === undefined) throw new Error(`the server announced no http= address: ${server.listeningLine}`);
       record.server.pongMs = await waitForHttpPing(host, httpPort);
@@ -206,12 +254,17 @@ async function runRepeat(
     } else {
       if (port === null) throw new Error(`the server announced no line-protocol address: ${server.listeningLine}`);
       record.server.pongMs = await waitForPong(host, port);
+      linePort = port;
       const options = loadOptionsFor(spec, host, port, targetRate, s);
       record.loadOptions = options;
       work = () => runLoad(options);
     }
     record.server.cpusAllowed = allowedCpus(server.pid);
-    sampler = new ResourceSampler(server.pid, ctx.clkTck, s.sampleIntervalMs).start();
+    const resources = new ResourceSampler(server.pid, ctx.clkTck, s.sampleIntervalMs).start();
+    sampler = resources;
+    // STATS samples are timed on the resource sampler's clock, so the two line up.
+    const clock = () => resources.now();
+    if (linePort !== null) stats = await startStatsSampling(spec, host, linePort, clock, record);
 
     const deadlineMs = (s.warmupSec + s.durationSec + s.timeoutMs / 1000 + RUN_DEADLINE_SLACK_SEC) * 1000;
     const load = await withDeadline(work(), deadlineMs, 'the load run');
@@ -223,16 +276,21 @@ async function runRepeat(
     record.samples = samples;
     record.resources = summariseSamples(samples, { fromMs: endMs - load.measuredSec * 1000, toMs: endMs }, lifetimePeakRssBytes);
     record.notes.push(...notesFromLoad(spec, load, s.timeoutMs));
+    // Only synchronous code has run since the load ended, so every STATS in the record was asked during it.
+    if (stats) finishStatsSampling(stats, record);
+    stats = undefined;
     if (record.resources === null) record.notes.push('too few resource samples inside the measured window to summarise');
     if (server.hasExited()) {
       const info = server.exitInfo();
       throw new Error(`the server exited during the run (code ${info?.code}, signal ${info?.signal})`);
     }
+    if (linePort !== null && spec.model === 'blocking') await statsAfterLoad(host, linePort, clock, record);
     record.status = 'ok';
   } catch (err) {
     record.status = 'failed';
     record.failure = (err as Error).message;
   } finally {
+    if (stats) finishStatsSampling(stats, record);
     if (sampler) record.samples = sampler.stop().samples;
     if (server) {
       record.server.stop = await server.stop();
