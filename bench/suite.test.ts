@@ -3,7 +3,7 @@
 // against the schema and decoded. `npm test` builds dist/ first.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,6 +73,33 @@ describe('npm run bench on a tiny matrix', () => {
     expect(repeat.load!.perConnection.counts.every((n) => n > 0)).toBe(true);
     expect(results.settings.http).toMatchObject({ tool: 'autocannon', repeat: 1, latencyResolutionMs: 1, workloads: ['echo'], connections: [1, 4] });
     expect(run.stdout).toMatch(/async\/echo\/c4 +line +\d+ +http +\d+ +ratio \d/);
+  });
+
+  it("measures Node's costs on this machine before the cells and records them", () => {
+    expect(results.nodeCosts).toMatchObject({ node: process.version, cores: expect.any(Number) });
+    expect(results.nodeCosts!.workerStartMs.median).toBeGreaterThan(0);
+    expect(run.stderr).toMatch(/node costs: worker start/);
+  });
+
+  it("samples the server's STATS during each line cell's load, timed on the resource samples' clock", () => {
+    for (const cell of results.cells.filter((c) => c.transport === 'line')) {
+      const samples = cell.repeats[0].statsSamples ?? [];
+      expect(samples.length, cell.id).toBeGreaterThanOrEqual(1);
+      for (const s of samples) expect(s.stats.model).toBe(cell.model);
+      const last = cell.repeats[0].samples.at(-1)!.tMs;
+      expect(samples.every((s) => s.tMs >= 0 && s.tMs <= last)).toBe(true);
+    }
+    for (const cell of results.cells.filter((c) => c.transport === 'http')) expect(cell.repeats[0].statsSamples).toBeUndefined();
+  });
+
+  it('writes REPORT.md and report.html beside results.json, and says where', () => {
+    for (const file of ['REPORT.md', 'report.html']) {
+      const full = path.join(runDir, file);
+      expect(existsSync(full), file).toBe(true);
+      expect(statSync(full).size, file).toBeGreaterThan(0);
+    }
+    expect(readFileSync(path.join(runDir, 'REPORT.md'), 'utf8')).toContain(results.runId);
+    expect(run.stderr).toMatch(/report: .*REPORT\.md, .*report\.html/);
   });
 
   it('renders every chart it lists as a PNG of the stated size, the line-against-HTTP charts among them', async () => {

@@ -1,9 +1,10 @@
-// The comparison suite: run the matrix, record everything, draw it.
+// The comparison suite: run the matrix, record everything, draw it, explain it.
 //
 // The order of work is chosen so that a run that is cut short still leaves a
-// useful record: results.json is rewritten after every cell, every planned
-// cell appears in it (cells that never ran say why), and the charts and the
-// `latest` link are made from whatever was recorded.
+// useful record: Node's own costs are measured first, results.json is
+// rewritten after every cell, every planned cell appears in it (cells that
+// never ran say why), and the charts, the report (REPORT.md and report.html)
+// and the `latest` link are made from whatever was recorded.
 
 import { existsSync } from 'node:fs';
 import { renderCharts } from './charts.js';
@@ -15,6 +16,7 @@ import {
   type CalibrationResult,
 } from './calibration.js';
 import { httpTimeoutSec, runCell, unrunCell, type CellRunContext } from './cell.js';
+import { measureNodeCosts, type NodeCosts } from './costs/index.js';
 import { AUTOCANNON_VERSION } from './http-load.js';
 import { busyMachineWarning, describeMachine, loadAverage } from './machine.js';
 import {
@@ -30,6 +32,7 @@ import {
 } from './matrix.js';
 import { applyPlacement } from './pin.js';
 import { formatDuration, Progress } from './progress.js';
+import { writeReportFor } from './report/index.js';
 import {
   createRunDir,
   makeRunId,
@@ -69,6 +72,9 @@ export interface SuiteConfig {
 
 /** Starting, pinging and stopping a server and filling the kv keyspace, measured on a two-core machine. */
 export const PER_RUN_OVERHEAD_SEC = 0.8;
+
+/** Measuring Node's own costs before the first cell (costs/index.ts), with a little to spare. */
+export const NODE_COSTS_SEC = 4;
 
 /** The same traffic for every model; the values are the lab's standard request shapes. */
 export const WORKLOAD_PARAMETERS: RunSettings['workloadParameters'] = {
@@ -128,7 +134,7 @@ export function planEstimate(config: SuiteConfig, cells: readonly CellSpec[]): n
     perRunOverheadSec: PER_RUN_OVERHEAD_SEC,
   });
   const calibration = config.calibration ? estimateCalibrationSeconds(config.calibrationConnections, config) : 0;
-  return matrix + calibration;
+  return NODE_COSTS_SEC + matrix + calibration;
 }
 
 function describePlan(config: SuiteConfig, cells: readonly CellSpec[], estimate: number): string {
@@ -146,7 +152,8 @@ function describePlan(config: SuiteConfig, cells: readonly CellSpec[], estimate:
         `workloads: ${http.workloads.join(', ')}; connections: ${http.connections.join(', ')} (${config.httpRepeatReason})`
       : '  HTTP: not selected',
     `  variants: ${s.variants.length > 0 && lineCells > 0 ? s.variants.join(', ') : 'none'}; each run ${config.warmupSec} s warmup + ${config.durationSec} s measured`,
-    `estimated time: ${formatDuration(estimate)} (${PER_RUN_OVERHEAD_SEC} s per run for server start and stop${config.calibration ? ', plus calibration' : ''})`,
+    `estimated time: ${formatDuration(estimate)} (${PER_RUN_OVERHEAD_SEC} s per run for server start and stop, ` +
+      `${NODE_COSTS_SEC} s to measure Node's costs${config.calibration ? ', plus calibration' : ''})`,
   ].join('\n');
 }
 
@@ -181,6 +188,13 @@ function transportLines(cells: readonly CellRecord[]): string | null {
         `ratio ${(p.ratio === null ? '-' : p.ratio.toFixed(2)).padEnd(5)}  client ${f(p.lineClientUsPerRequest)} µs/req line, ${f(p.httpClientUsPerRequest)} µs/req http`,
     ),
   ].join('\n');
+}
+
+function costsLine(c: NodeCosts): string {
+  return (
+    `node costs: worker start ${c.workerStartMs.median} ms, message round trip ${c.messageRoundTripUs.median} µs, ` +
+    `piscina task ${c.piscinaTaskRoundTripUs.median} µs, WORK ${c.work.n} ${c.work.ms.median} ms, connection cycle ${c.connectionCycleMs.median} ms`
+  );
 }
 
 function calibrationLine(c: CalibrationResult): string {
@@ -231,6 +245,7 @@ export async function runSuite(config: SuiteConfig, log: (line: string) => void 
     placement,
     settings,
     estimate: { cells: cells.length, runs: runsOf(config, cells), seconds: Math.round(estimate) },
+    nodeCosts: null,
     cells: [],
     calibration: { skipped: true, reason: 'not run yet' },
     charts: [],
@@ -246,6 +261,16 @@ export async function runSuite(config: SuiteConfig, log: (line: string) => void 
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+
+  // Measured before the first cell, while no server is running, so that the
+  // report's predictions rest on prices taken on this machine in this run.
+  log(`measuring what Node's building blocks cost on this machine (about ${NODE_COSTS_SEC} s)`);
+  results.nodeCosts = await measureNodeCosts().catch((err: Error) => {
+    log(`Node's costs could not be measured: ${err.message}; the report will say so`);
+    return null;
+  });
+  if (results.nodeCosts) log(costsLine(results.nodeCosts));
+  writeResults(dir, results);
 
   const progress = new Progress({ totalCells: cells.length, repeat: config.repeat, estimatedSec: estimate });
   const ctx: CellRunContext = {
@@ -298,6 +323,12 @@ export async function runSuite(config: SuiteConfig, log: (line: string) => void 
     log(`charts could not be drawn: ${(err as Error).message}`);
   }
   writeResults(dir, results);
+  try {
+    const report = writeReportFor(results, dir);
+    log(`report: ${report.markdown}, ${report.html}`);
+  } catch (err) {
+    log(`the report could not be written: ${(err as Error).message} (npm run report -- ${dir} tries again)`);
+  }
   pointLatestAt(config.outDir, runId);
 
   for (const cell of results.cells) process.stdout.write(summaryLine(cell) + '\n');
