@@ -87,6 +87,13 @@ export interface DriverReport {
   lastSendUs: number;
   /** The last reply to a measured request (0 when none). */
   lastCompletionUs: number;
+  /**
+   * Good replies that arrived inside the measured window, whenever their
+   * request was sent: the numerator of throughput. (Counting the requests
+   * sent in the window instead, over a window stretched to their last reply,
+   * reads low by window ÷ (window + latency) when latency is long.)
+   */
+  okInWindow: number;
   maxSendLagUs: number;
 }
 
@@ -169,6 +176,7 @@ export class Driver {
       firstSendUs: 0,
       lastSendUs: 0,
       lastCompletionUs: 0,
+      okInWindow: 0,
       maxSendLagUs: 0,
     };
   }
@@ -386,8 +394,10 @@ export class Driver {
   }
 
   private record(pending: Pending, outcome: Outcome, atUs: number): void {
-    if (!pending.measured) return;
     const report = this.report;
+    const { measureStartUs, endUs } = this.clock;
+    if (outcome === 'ok' && atUs >= measureStartUs && (endUs === undefined || atUs < endUs)) report.okInWindow++;
+    if (!pending.measured) return;
     report.requests++;
     if (atUs > report.lastCompletionUs) report.lastCompletionUs = atUs;
     if (outcome !== 'ok') {

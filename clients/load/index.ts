@@ -182,6 +182,9 @@ function assembleResult(
   const measuredSec = Math.max(1e-6, (endUs - clock.measureStartUs) / 1e6);
 
   const ok = sum((r) => r.ok);
+  // Timed runs: good replies that arrived inside the planned window, per second of it.
+  // Runs by request count have no planned window: all good replies over the time they took.
+  const requestsPerSec = clock.endUs === undefined ? ok / measuredSec : sum((r) => r.okInWindow) / ((clock.endUs - clock.measureStartUs) / 1e6);
   const bytesSent = sum((r) => r.bytesSent);
   const bytesReceived = sum((r) => r.bytesReceived);
   const latency = mergeHistograms(reports.map((r) => r.latency), 3);
@@ -215,7 +218,7 @@ function assembleResult(
     bytesSent,
     bytesReceived,
     throughput: {
-      requestsPerSec: round(ok / measuredSec, 1),
+      requestsPerSec: round(requestsPerSec, 1),
       bytesPerSec: round((bytesSent + bytesReceived) / measuredSec, 0),
     },
     latency: summarizeLatency(latency),
@@ -233,7 +236,7 @@ function assembleResult(
   if (options.rate !== undefined) {
     result.openLoop = {
       targetRate: options.rate,
-      achievedRate: round(ok / measuredSec, 1),
+      achievedRate: round(requestsPerSec, 1),
       sentRate: round(sendRate(reports), 1),
       maxSendLagMs: round(Math.max(...reports.map((r) => r.maxSendLagUs)) / 1000, 2),
     };

@@ -91,7 +91,12 @@ export interface LoadResult {
   ok: number;
   bytesSent: number;
   bytesReceived: number;
-  /** Good replies per second; bytes per second in both directions. */
+  /**
+   * Good replies per second: for a timed run, the good replies that arrived
+   * inside the planned measured window divided by its length (the steady-state
+   * rate, whatever the latency); for a run by request count, all good replies
+   * over the time they took. Bytes per second in both directions.
+   */
   throughput: { requestsPerSec: number; bytesPerSec: number };
   /** Latency of good replies: from send (closed loop) or from the scheduled time (open loop). */
   latency: LatencySummary;
@@ -109,7 +114,7 @@ export interface LoadResult {
   client: { cpuUserMs: number; cpuSystemMs: number; cpuPercent: number; threads: number; osThreads?: number };
   openLoop?: {
     targetRate: number;
-    /** Good replies per second of the measured window (which runs to the last reply): the same as throughput. */
+    /** Good replies per second of the measured window: the same as throughput. */
     achievedRate: number;
     /** Measured requests actually written per second, from the first to the last. */
     sentRate: number;
