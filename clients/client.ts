@@ -102,6 +102,7 @@ async function runInteractive(conversation: Conversation, options: ClientOptions
       break;
     }
     console.log(reply);
+    if (/^quit$/i.test(line.trim())) break;
     prompt.prompt();
   }
   prompt.close();

@@ -45,7 +45,9 @@ function parseArguments(argv: string[]): ServerConfig {
       requireInteger('max-connections', a['max-connections'], 1);
       requireInteger('max-line', a['max-line'], 16);
       requireInteger('workers', a.workers, 1, 1024);
-      requireInteger('queue', a.queue, 0);
+      // At least 1: with no queue at all, piscina 5 rejects a task it cannot place yet still runs it
+      // later, so a request answered `ERR server busy` would take effect anyway.
+      requireInteger('queue', a.queue, 1);
       requireInteger('max-workers', a['max-workers'], 1);
       requireInteger('shutdown-timeout', a['shutdown-timeout'], 0);
       if (!(a['store-mb'] > 0 && a['store-mb'] <= MAX_STORE_MB)) throw new Error(`--store-mb must be more than 0 and at most ${MAX_STORE_MB} (MiB), got ${a['store-mb']}`);

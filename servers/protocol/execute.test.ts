@@ -164,7 +164,7 @@ describe('handleCommand', () => {
   });
 
   it('answers a SET that does not fit with ERR store full, counts the error, and keeps what was stored', () => {
-    const rt = runtime({ store: SharedStore.create(0) });
+    const rt = runtime({ store: SharedStore.create(0.01) });
     expect(runNow(rt, 'SET kept v')).toBe('OK');
     expect(runNow(rt, `SET big ${'x'.repeat(100_000)}`)).toBe('ERR store full');
     expect(runNow(rt, 'GET kept')).toBe('VALUE v');

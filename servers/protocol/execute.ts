@@ -14,7 +14,7 @@
 // connection stays open.
 
 import { createHash } from 'node:crypto';
-import { Command, DebugFault, ProtocolError } from './commands.js';
+import { Command, DEBUG_FAULTS, DebugFault, ProtocolError } from './commands.js';
 import { IncrementOverflowError, NotAnIntegerError, SharedStore, StoreFullError } from '../store/store.js';
 import type { SharedCounters } from '../stats.js';
 
@@ -81,8 +81,9 @@ export function executeCommand(command: Command, runtime: Runtime): Reply | Prom
   }
 }
 
-function injectFault(fault: DebugFault, runtime: Runtime): never {
+function injectFault(fault: string, runtime: Runtime): never {
   if (!runtime.testHooks) throw new ProtocolError(`unknown command 'DEBUG'`);
+  if (!DEBUG_FAULTS.includes(fault as DebugFault)) throw new ProtocolError(`DEBUG wants one of ${DEBUG_FAULTS.join(', ')}`);
   if (fault === 'CRASH') runtime.testHooks.crash();
   throw new Error('DEBUG THROW: a deliberate failure inside a command');
 }
