@@ -130,8 +130,8 @@ export function notesFromLoad(spec: CellSpec, load: MeasuredLoad, timeoutMs: num
   if (idle > 0) {
     const why =
       spec.model !== 'blocking' ? ''
-      : http ? ' (the blocking model serves one keep-alive connection to its end; the others wait in the listen backlog, time out and reconnect)'
-      : ' (the blocking model serves one connection at a time; the others wait in the listen backlog)';
+      : http ? ' (the blocking model serves one keep-alive connection to its end; the others are accepted but left unread until it closes, time out and reconnect)'
+      : ' (the blocking model serves one connection at a time; the others are accepted but left unread until it closes)';
     notes.push(`${idle} of ${spec.connections} connections completed no measured request${why}`);
   }
   const e = load.errors;
