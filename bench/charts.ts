@@ -39,7 +39,8 @@ const SERIES_COLOURS: Record<string, string> = {
 };
 const SPARE_COLOURS = ['#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 
-function colourFor(series: string, index: number): string {
+/** One colour per model everywhere: the PNG charts and the interactive report share this. */
+export function colourFor(series: string, index: number): string {
   return SERIES_COLOURS[series] ?? SPARE_COLOURS[index % SPARE_COLOURS.length];
 }
 
@@ -176,6 +177,23 @@ function throughputChart(group: string, cells: CellRecord[], ctx: ChartContext):
 }
 
 function latencyChart(group: string, cells: CellRecord[], ctx: ChartContext): ChartConfiguration {
+  // A log axis cannot draw 0: the lab's generator never reads below 1 µs anyway.
+  const datasets = percentileDatasets(cells, (us) => ms(Math.max(us, 1)));
+  return {
+    type: 'line',
+    data: { datasets },
+    options: {
+      ...baseOptions(title(`Latency p50 (solid) and p99 (dashed), ${group} workload`, ctx), subtitle(ctx, cells)),
+      scales: {
+        x: connectionsAxis(connectionsOf(cells)),
+        y: latencyAxis('latency, ms (log scale)'),
+      },
+    },
+  } as ChartConfiguration;
+}
+
+/** p50 (solid) and p99 (dashed) against connections, one colour per series. */
+function percentileDatasets(cells: CellRecord[], toY: (us: number) => number): ChartDataset<'line', { x: number; y: number | null }[]>[] {
   const datasets: ChartDataset<'line', { x: number; y: number | null }[]>[] = [];
   orderedSeries(cells).forEach((series, i) => {
     const mine = cells.filter((c) => c.series === series).sort((a, b) => a.connections - b.connections);
@@ -188,7 +206,7 @@ function latencyChart(group: string, cells: CellRecord[], ctx: ChartContext): Ch
         label: `${series} ${label}`,
         data: mine.map((c) => {
           const us = pick(c);
-          return { x: c.connections, y: us === undefined ? null : ms(Math.max(us, 1)) };
+          return { x: c.connections, y: us === undefined ? null : toY(us) };
         }),
         borderColor: colour,
         backgroundColor: colour,
@@ -196,17 +214,7 @@ function latencyChart(group: string, cells: CellRecord[], ctx: ChartContext): Ch
       });
     }
   });
-  return {
-    type: 'line',
-    data: { datasets },
-    options: {
-      ...baseOptions(title(`Latency p50 (solid) and p99 (dashed), ${group} workload`, ctx), subtitle(ctx, cells)),
-      scales: {
-        x: connectionsAxis(connectionsOf(cells)),
-        y: latencyAxis('latency, ms (log scale)'),
-      },
-    },
-  } as ChartConfiguration;
+  return datasets;
 }
 
 /** Percentiles drawn on a "nines" axis: 50, 90, 99, 99.9 evenly spaced, as HDR histogram plots do. */
@@ -291,26 +299,7 @@ function barChart(
 export const AUTOCANNON_LATENCY_NOTE = 'autocannon records latency in whole milliseconds: under 1 ms reads 0';
 
 function httpLatencyChart(workload: string, cells: CellRecord[], ctx: ChartContext): ChartConfiguration {
-  const datasets: ChartDataset<'line', { x: number; y: number | null }[]>[] = [];
-  orderedSeries(cells).forEach((series, i) => {
-    const mine = cells.filter((c) => c.series === series).sort((a, b) => a.connections - b.connections);
-    const colour = colourFor(series, i);
-    for (const [label, pick, dash] of [
-      ['p50', (c: CellRecord) => c.summary?.p50Us?.median, []],
-      ['p99', (c: CellRecord) => c.summary?.p99Us?.median, [6, 4]],
-    ] as const) {
-      datasets.push({
-        label: `${series} ${label}`,
-        data: mine.map((c) => {
-          const us = pick(c);
-          return { x: c.connections, y: us === undefined ? null : ms(us) };
-        }),
-        borderColor: colour,
-        backgroundColor: colour,
-        borderDash: [...dash],
-      });
-    }
-  });
+  const datasets = percentileDatasets(cells, ms);
   return {
     type: 'line',
     data: { datasets },

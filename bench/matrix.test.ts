@@ -26,7 +26,13 @@ describe('buildMatrix', () => {
   it('crosses models, workloads and connection counts, and nothing else when no variant is chosen', () => {
     const cells = buildMatrix(tiny);
     expect(cells.map((c) => c.id)).toEqual(['async/echo/c1', 'async/echo/c4']);
-    expect(cells.every((c) => c.variant.kind === 'closed' && c.serverArgs.length === 0)).toBe(true);
+    expect(cells.every((c) => c.variant.kind === 'closed')).toBe(true);
+    expect(cells.filter((c) => c.model !== 'per-connection').every((c) => c.serverArgs.length === 0)).toBe(true);
+  });
+
+  it('starts per-connection servers with room for every connection of the cell plus the suite\'s STATS connection', () => {
+    const cells = buildMatrix({ ...tiny, models: ['per-connection'], connections: [256] });
+    expect(cells.map((c) => c.serverArgs)).toEqual([['--max-workers', '264']]);
   });
 
   it('builds the full matrix: 80 closed cells, reconnect on echo, pool offload=heavy, and an open-loop sweep for async and pool', () => {

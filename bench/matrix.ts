@@ -154,11 +154,25 @@ export function makeCell(
     connections,
     variant,
     transport,
-    serverArgs: variant.kind === 'offload' ? ['--offload', variant.offload] : [],
+    serverArgs: serverArgsFor(model, connections, variant),
     series,
     group: groupName(workload, variant, transport),
   };
 }
+
+/**
+ * Server flags a cell needs beyond the model. The per-connection model caps its
+ * threads (`--max-workers`, 256 by default); the cell's own connections, plus
+ * the suite's STATS-sampling connection and a little room for reconnects, must
+ * fit under the cap, or the cap rather than the model is what gets measured.
+ */
+function serverArgsFor(model: Model, connections: number, variant: CellVariant): string[] {
+  if (variant.kind === 'offload') return ['--offload', variant.offload];
+  if (model === 'per-connection') return ['--max-workers', String(connections + PER_CONNECTION_SPARE_WORKERS)];
+  return [];
+}
+
+const PER_CONNECTION_SPARE_WORKERS = 8;
 
 /** The workloads and connection counts the HTTP axis covers, within the selection. */
 export function httpCoverage(selection: MatrixSelection): { workloads: BenchWorkload[]; connections: number[] } {

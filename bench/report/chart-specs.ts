@@ -8,21 +8,11 @@
 // what kind of axis each chart wants, and the page's script
 // (html-script.ts) turns that into configurations.
 
+// The same colours as the PNG charts, so a model looks the same in both.
+import { colourFor } from '../charts.js';
 import { medianRepeat, orderedSeries, type Group, type ReportCell, type ReportResults } from './data.js';
 
-/** The same colours as the PNG charts, so a model looks the same in both. */
-const SERIES_COLOURS: Record<string, string> = {
-  blocking: '#d62728',
-  'per-connection': '#ff7f0e',
-  pool: '#1f77b4',
-  async: '#2ca02c',
-  'pool offload=heavy': '#9467bd',
-};
-const SPARE_COLOURS = ['#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 
-export function colourFor(series: string, index: number): string {
-  return SERIES_COLOURS[series] ?? SPARE_COLOURS[index % SPARE_COLOURS.length];
-}
 
 export interface Point {
   x: number;
