@@ -355,7 +355,7 @@ function runFacts(results: ReportResults): string[] {
   }
   const c = results.calibration;
   if (c.skipped) facts.push(`Calibration against redis-benchmark: skipped (${c.reason}).`);
-  else facts.push(`Calibration against redis-benchmark: ${c.medianRatio !== null ? `our generator reached ${times(c.medianRatio)} redis-benchmark's throughput on the same Redis (median)` : 'no ratio'}. ${c.interpretation}`);
+  else facts.push(`Calibration against redis-benchmark: ${c.medianRatio !== null ? `our generator reached ${times(c.medianRatio)} redis-benchmark's throughput on the same Redis (median)` : 'no ratio'}. ${sentence(c.interpretation)}`);
   const failed = results.cells.filter((x) => x.status !== 'ok').length;
   facts.push(`${plural(results.cells.length, 'cell')}, ${failed === 0 ? 'none failed' : `${failed} failed or partial`}.`);
   return facts;
@@ -416,3 +416,10 @@ export function buildReport(results: ReportResults, options: BuildOptions = {}):
 }
 
 export type { ReportCell };
+
+/** A clause written to follow a colon, as a sentence of its own: capitalised, with a full stop. */
+function sentence(clause: string): string {
+  const text = clause.trim();
+  if (text === '') return text;
+  return `${text[0].toUpperCase()}${text.slice(1)}${/[.!?]$/.test(text) ? '' : '.'}`;
+}
