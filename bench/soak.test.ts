@@ -60,7 +60,7 @@ describe('judgeGrowth', () => {
   it('does not judge a run too short to tell growth from warm-up, and says what it would need', () => {
     const verdict = judgeGrowth(series(10, (t) => 80 + 50 * t).slice(0, 20));
     expect(verdict.verdict).toBe('too short to judge');
-    expect(verdict.explanation).toMatch(/at least 30 s/);
+    expect(verdict.explanation).toMatch(/at least 120 s/);
     expect(judgeGrowth([]).verdict).toBe('too short to judge');
   });
 
