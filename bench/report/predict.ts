@@ -241,10 +241,15 @@ export function busyMachine(results: ReportResults): string | undefined {
   return undefined;
 }
 
-/** How long starting one worker per connection takes on this machine, when that outlasts the warmup. */
+/**
+ * How long starting one worker per connection takes on this machine, when that
+ * outlasts the warmup. Only HTTP cells pay it inside the window: the lab's own
+ * generator opens every connection and sees it answer once before its clock
+ * starts, while autocannon starts measuring as it connects.
+ */
 export function workerStartsOutlastWarmup(cell: ReportCell, ctx: PredictionContext): string | undefined {
   const costs = ctx.costs?.costs;
-  if (cell.model !== 'per-connection' || cell.variant.kind === 'reconnect' || !costs) return undefined;
+  if (cell.model !== 'per-connection' || cell.variant.kind === 'reconnect' || cell.transport !== 'http' || !costs) return undefined;
   const cores = serverCores(ctx.results);
   const starting = (cell.connections * costs.workerStartMs.median) / cores / 1000;
   const warmup = ctx.results.settings.warmupSec;
