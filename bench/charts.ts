@@ -192,11 +192,15 @@ function latencyChart(group: string, cells: CellRecord[], ctx: ChartContext): Ch
   } as ChartConfiguration;
 }
 
-/** p50 (solid) and p99 (dashed) against connections, one colour per series. */
-function percentileDatasets(cells: CellRecord[], toY: (us: number) => number): ChartDataset<'line', { x: number; y: number | null }[]>[] {
+/** p50 (solid) and p99 (dashed) against connections (or another x), one colour per series. */
+function percentileDatasets(
+  cells: CellRecord[],
+  toY: (us: number) => number,
+  xOf: (cell: CellRecord) => number = (cell) => cell.connections,
+): ChartDataset<'line', { x: number; y: number | null }[]>[] {
   const datasets: ChartDataset<'line', { x: number; y: number | null }[]>[] = [];
   orderedSeries(cells).forEach((series, i) => {
-    const mine = cells.filter((c) => c.series === series).sort((a, b) => a.connections - b.connections);
+    const mine = cells.filter((c) => c.series === series).sort((a, b) => xOf(a) - xOf(b));
     const colour = colourFor(series, i);
     for (const [label, pick, dash] of [
       ['p50', (c: CellRecord) => c.summary?.p50Us?.median, []],
@@ -206,7 +210,7 @@ function percentileDatasets(cells: CellRecord[], toY: (us: number) => number): C
         label: `${series} ${label}`,
         data: mine.map((c) => {
           const us = pick(c);
-          return { x: c.connections, y: us === undefined ? null : toY(us) };
+          return { x: xOf(c), y: us === undefined ? null : toY(us) };
         }),
         borderColor: colour,
         backgroundColor: colour,
@@ -395,26 +399,11 @@ function transportRatioChart(workload: string, results: RunResults, ctx: ChartCo
 }
 
 function openLoopChart(cells: CellRecord[], ctx: ChartContext): ChartConfiguration {
-  const datasets: ChartDataset<'line', { x: number; y: number | null }[]>[] = [];
-  orderedSeries(cells).forEach((series, i) => {
-    const mine = cells.filter((c) => c.series === series && c.targetRate !== null).sort((a, b) => a.targetRate! - b.targetRate!);
-    const colour = colourFor(series, i);
-    for (const [label, pick, dash] of [
-      ['p50', (c: CellRecord) => c.summary?.p50Us?.median, []],
-      ['p99', (c: CellRecord) => c.summary?.p99Us?.median, [6, 4]],
-    ] as const) {
-      datasets.push({
-        label: `${series} ${label}`,
-        data: mine.map((c) => {
-          const us = pick(c);
-          return { x: c.targetRate!, y: us === undefined ? null : ms(Math.max(us, 1)) };
-        }),
-        borderColor: colour,
-        backgroundColor: colour,
-        borderDash: [...dash],
-      });
-    }
-  });
+  const datasets = percentileDatasets(
+    cells.filter((c) => c.targetRate !== null),
+    (us) => ms(Math.max(us, 1)),
+    (c) => c.targetRate!,
+  );
   const connections = cells[0]?.connections;
   return {
     type: 'line',
