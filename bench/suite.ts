@@ -6,6 +6,7 @@
 // never ran say why), and the charts, the report (REPORT.md and report.html)
 // and the `latest` link are made from whatever was recorded.
 
+import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { renderCharts } from './charts.js';
 import {
@@ -133,8 +134,27 @@ export function planEstimate(config: SuiteConfig, cells: readonly CellSpec[]): n
     repeat: 1,
     perRunOverheadSec: PER_RUN_OVERHEAD_SEC,
   });
+  const setup = cells.reduce((sum, cell) => sum + repeatsFor(cell, config.repeat, config.httpRepeat) * connectionSetupSec(cell), 0);
   const calibration = config.calibration ? estimateCalibrationSeconds(config.calibrationConnections, config) : 0;
-  return NODE_COSTS_SEC + matrix + calibration;
+  return NODE_COSTS_SEC + matrix + setup + calibration;
+}
+
+/** Starting one worker thread on this kind of machine (the reference run measured 47.6 ms). */
+const THREAD_START_SEC = 0.05;
+
+/**
+ * What a run spends setting its connections up and down, beyond the fixed
+ * overhead, as the reference run showed it: the per-connection model starts a
+ * thread for every connection before the clock starts and ends them all after
+ * (about twice the start cost, spread over the cores), and the load generator
+ * waits a second past the blocking model's first answer before giving up on
+ * the connections it will not serve until later.
+ */
+function connectionSetupSec(cell: CellSpec): number {
+  if (cell.transport !== 'line' || cell.variant.kind === 'reconnect') return 0;
+  if (cell.model === 'per-connection') return (2 * cell.connections * THREAD_START_SEC) / availableParallelism();
+  if (cell.model === 'blocking' && cell.connections > 1) return 1;
+  return 0;
 }
 
 function describePlan(config: SuiteConfig, cells: readonly CellSpec[], estimate: number): string {
@@ -153,6 +173,7 @@ function describePlan(config: SuiteConfig, cells: readonly CellSpec[], estimate:
       : '  HTTP: not selected',
     `  variants: ${s.variants.length > 0 && lineCells > 0 ? s.variants.join(', ') : 'none'}; each run ${config.warmupSec} s warmup + ${config.durationSec} s measured`,
     `estimated time: ${formatDuration(estimate)} (${PER_RUN_OVERHEAD_SEC} s per run for server start and stop, ` +
+      `thread starts on per-connection, ` +
       `${NODE_COSTS_SEC} s to measure Node's costs${config.calibration ? ', plus calibration' : ''})`,
   ].join('\n');
 }

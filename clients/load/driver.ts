@@ -20,7 +20,7 @@
 // A server may pay a lot to set a connection up (the per-connection model
 // starts a thread); that cost belongs to the reconnect experiment, not to the
 // latency of the first requests of a steady-state run. The wait is bounded:
-// it ends once every connection answered, or when two seconds pass with no new
+// it ends once every connection answered, or when a second passes with no new
 // answer after the first (the blocking model answers one connection at a
 // time, by design), or after 15 s in all. Many threads starting at once on
 // two cores can all take seconds, so silence before the first answer is not
@@ -117,7 +117,7 @@ const TIMER_MARGIN_MS = 1.5;
 const RETRY_AFTER_REFUSED_MS = 50;
 const RETRY_AFTER_FAILURE_MS = 5;
 /** `prepare` gives up when no further connection has answered for this long... */
-const PREPARE_STALL_MS = 2000;
+const PREPARE_STALL_MS = 1000;
 /** ...and in any case after this long. */
 const PREPARE_LIMIT_MS = 15_000;
 
