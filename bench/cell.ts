@@ -60,8 +60,20 @@ export function httpTimeoutSec(timeoutMs: number): number {
   return Math.max(1, Math.ceil(timeoutMs / 1000));
 }
 
-export function httpLoadOptionsFor(spec: CellSpec, host: string, port: number, settings: RunSettings): HttpLoadOptions {
+/** The run's request shapes (sizes, key space, work and sleep), the same for both generators. */
+function requestShape(settings: RunSettings) {
   const w = settings.workloadParameters;
+  return {
+    size: w.size,
+    readRatio: w.readRatio,
+    keys: w.keys,
+    keyDistribution: w.keyDistribution === 'zipfian' ? ('zipfian' as const) : ('uniform' as const),
+    work: w.work,
+    sleepMs: w.sleepMs,
+  };
+}
+
+export function httpLoadOptionsFor(spec: CellSpec, host: string, port: number, settings: RunSettings): HttpLoadOptions {
   return {
     tool: 'autocannon',
     url: `http://${host}:${port}`,
@@ -71,12 +83,7 @@ export function httpLoadOptionsFor(spec: CellSpec, host: string, port: number, s
     warmupSec: settings.warmupSec,
     timeoutSec: httpTimeoutSec(settings.timeoutMs),
     pipeline: 1,
-    size: w.size,
-    readRatio: w.readRatio,
-    keys: w.keys,
-    keyDistribution: w.keyDistribution === 'zipfian' ? 'zipfian' : 'uniform',
-    work: w.work,
-    sleepMs: w.sleepMs,
+    ...requestShape(settings),
   };
 }
 
@@ -87,7 +94,6 @@ export function loadOptionsFor(
   targetRate: number | null,
   settings: RunSettings,
 ): LoadOptions {
-  const w = settings.workloadParameters;
   return {
     ...defaultLoadOptions,
     host,
@@ -99,12 +105,7 @@ export function loadOptionsFor(
     pipeline: 1,
     reconnect: spec.variant.kind === 'reconnect',
     ...(targetRate !== null ? { rate: targetRate } : {}),
-    size: w.size,
-    readRatio: w.readRatio,
-    keys: w.keys,
-    keyDistribution: w.keyDistribution === 'zipfian' ? 'zipfian' : 'uniform',
-    work: w.work,
-    sleepMs: w.sleepMs,
+    ...requestShape(settings),
     threads: settings.clientThreads,
     dialect: 'lab',
     timeoutMs: settings.timeoutMs,
