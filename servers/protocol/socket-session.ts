@@ -77,10 +77,6 @@ export class SocketSessions {
     return Promise.all(closing).then(() => undefined);
   }
 
-  get size(): number {
-    return this.live.size;
-  }
-
   private stopReading(socket: Socket, session: Session): void {
     socket.pause();
     socket.removeAllListeners('data');
