@@ -22,9 +22,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { runLoad, defaultLoadOptions, type LoadResult } from '../clients/load/index.js';
-import { withDeadline } from './cell.js';
+import { withDeadline } from './deadline.js';
 import { findOnPath, pinnedCommand, type Placement } from './pin.js';
-import type { RunSettings } from './results.js';
 import { median } from './stats.js';
 
 export const INSTALL_HINT =
@@ -64,6 +63,15 @@ export type CalibrationResult =
       failure?: string;
     };
 
+/** The parts of a run's settings the calibration runs with: its timing, and the kv workload's value size and key space. */
+export interface CalibrationSettings {
+  durationSec: number;
+  warmupSec: number;
+  timeoutMs: number;
+  clientThreads: number;
+  workloadParameters: { size: number; keys: number };
+}
+
 export interface CalibrationTools {
   redisServer: string;
   redisBenchmark: string;
@@ -82,7 +90,7 @@ export function findCalibrationTools(): CalibrationTools | { missing: string[] }
 }
 
 /** Seconds the calibration should take, for the suite's estimate. */
-export function estimateCalibrationSeconds(connections: readonly number[], settings: Pick<RunSettings, 'durationSec' | 'warmupSec'>): number {
+export function estimateCalibrationSeconds(connections: readonly number[], settings: Pick<CalibrationSettings, 'durationSec' | 'warmupSec'>): number {
   // Per connection count: our SET and GET runs, then redis-benchmark's two, each about one measurement long.
   return 2 + connections.length * (2 * (settings.warmupSec + settings.durationSec + 0.5) + 2 * settings.durationSec);
 }
@@ -190,7 +198,7 @@ function runRedisBenchmark(path: string, port: number, connections: number, requ
   });
 }
 
-async function runOurs(port: number, connections: number, readRatio: number, settings: RunSettings, valueBytes: number, keys: number): Promise<LoadResult> {
+async function runOurs(port: number, connections: number, readRatio: number, settings: CalibrationSettings, valueBytes: number, keys: number): Promise<LoadResult> {
   const deadlineMs = (settings.warmupSec + settings.durationSec + settings.timeoutMs / 1000 + 15) * 1000;
   const run = runLoad({
     ...defaultLoadOptions,
@@ -223,7 +231,7 @@ function interpret(ratio: number | null): string {
 export async function runCalibration(
   tools: CalibrationTools,
   connectionCounts: readonly number[],
-  settings: RunSettings,
+  settings: CalibrationSettings,
   placement: Placement,
   log: (line: string) => void,
 ): Promise<CalibrationResult> {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { httpLoadOptionsFor, httpTimeoutSec, loadOptionsFor, notesFromLoad, runCell, serverFlags, summariseRepeats, withDeadline } from './cell.js';
+import { httpLoadOptionsFor, httpTimeoutSec, loadOptionsFor, notesFromLoad, runCell, serverFlags, summariseRepeats } from './cell.js';
 import { makeCell, type CellSpec } from './matrix.js';
 import type { RepeatRecord } from './results.js';
 import { syntheticResults } from './test-support/synthetic-results.js';
@@ -100,16 +100,6 @@ describe('what a cell asks of the server and the generator', () => {
     expect('rate' in reconnect).toBe(false);
     const open = loadOptionsFor(makeCell('async', 'kv', 64, { kind: 'open-loop', rateFraction: 0.5 }), '127.0.0.1', 9, 1234, settings);
     expect(open).toMatchObject({ rate: 1234, workload: 'kv', reconnect: false });
-  });
-});
-
-describe('withDeadline', () => {
-  it('turns work that outlives its deadline into a failure with a reason', async () => {
-    await expect(withDeadline(new Promise(() => {}), 50, 'the load run')).rejects.toThrow(/the load run timed out/);
-  });
-
-  it('passes through work that finishes in time', async () => {
-    await expect(withDeadline(Promise.resolve(7), 1000, 'x')).resolves.toBe(7);
   });
 });
 

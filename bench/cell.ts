@@ -23,6 +23,7 @@
 // a note and its figures stand.
 
 import { runLoad, defaultLoadOptions, type LoadOptions } from '../clients/load/index.js';
+import { withDeadline } from './deadline.js';
 import { runHttpLoad, type HttpLoadOptions } from './http-load.js';
 import { repeatsFor, type CellSpec } from './matrix.js';
 import { pinnedCommand, type Placement } from './pin.js';
@@ -110,16 +111,6 @@ export function loadOptionsFor(
     dialect: 'lab',
     timeoutMs: settings.timeoutMs,
   };
-}
-
-/** Rejects with a clear reason if the promise has not settled in time; the loser is left to finish quietly. */
-export function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${Math.round(ms / 1000)} s`)), ms);
-  });
-  work.catch(() => {}); // a late rejection after the deadline has nothing left to tell
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
 /** What the load generator saw that a reader should not have to dig for. */

@@ -26,7 +26,7 @@ import { readdirSync, readFileSync, readlinkSync, writeFileSync, existsSync, sym
 import path from 'node:path';
 import { runLoad, defaultLoadOptions, type LoadOptions, type ErrorCounts } from '../clients/load/index.js';
 import { renderSoakChart } from './charts.js';
-import { withDeadline } from './cell.js';
+import { withDeadline } from './deadline.js';
 import { busyMachineWarning, describeMachine, type MachineInfo } from './machine.js';
 import type { Model } from './matrix.js';
 import { applyPlacement, pinnedCommand, type Placement } from './pin.js';
