@@ -20,8 +20,11 @@
 // instead of over the line protocol by the lab's own generator. The variants
 // above are line-protocol experiments and have no HTTP twin.
 
-export const MODELS = ['blocking', 'per-connection', 'pool', 'async'] as const;
-export type Model = (typeof MODELS)[number];
+import { MODELS, type ModelName } from '../servers/config.js';
+
+/** The four server models, as the servers define them. */
+export { MODELS };
+export type Model = ModelName;
 
 /** The workloads the suite compares. `mixed` is left to the load generator's own users. */
 export const BENCH_WORKLOADS = ['echo', 'kv', 'cpu', 'sleep'] as const;

@@ -176,7 +176,10 @@ export interface TransportPair {
   httpClientUsPerRequest: number | null;
 }
 
-function clientUsPerRequest(cell: CellRecord | undefined): number | null {
+/** The fields of a cell the pairing reads. */
+type PairedCell = Pick<CellRecord, 'model' | 'workload' | 'connections' | 'variant' | 'transport' | 'series' | 'summary'>;
+
+function clientUsPerRequest(cell: PairedCell | undefined): number | null {
   const cpu = cell?.summary?.clientCpuPercent?.median;
   const rps = cell?.summary?.requestsPerSec?.median;
   return cpu === undefined || rps === undefined || !(rps > 0) ? null : ((cpu / 100) * 1e6) / rps;
@@ -187,8 +190,8 @@ function clientUsPerRequest(cell: CellRecord | undefined): number | null {
  * workload and connection count (the plain closed-loop one, not a variant).
  * Charts and the report read the comparison from here, so they agree.
  */
-export function transportPairs(cells: readonly CellRecord[]): TransportPair[] {
-  const plainLine = (c: CellRecord) => c.transport !== 'http' && c.variant.kind === 'closed' && c.series === c.model;
+export function transportPairs(cells: readonly PairedCell[]): TransportPair[] {
+  const plainLine = (c: PairedCell) => c.transport !== 'http' && c.variant.kind === 'closed' && c.series === c.model;
   return cells
     .filter((c) => c.transport === 'http')
     .map((http) => {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { GROWTH_RULE, judgeGrowth, leastSquaresSlope, parseSoakDuration, sampleIntervalMs, windowSeconds } from './soak.js';
+import { GROWTH_RULE, judgeGrowth, leastSquaresSlope } from './soak-growth.js';
+import { parseSoakDuration, sampleIntervalMs, windowSeconds } from './soak.js';
 
 const MiB = 2 ** 20;
 

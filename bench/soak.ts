@@ -18,132 +18,31 @@
 // against the blocking model, whose waiting connections hold each start).
 //
 // The run fails when resident memory keeps growing. "Keeps growing" is
-// judged on the samples of each model (see `judgeGrowth`), and only for runs
+// judged on the samples of each model (see soak-growth.ts), and only for runs
 // long enough to tell growth from warm-up: a process under new load grows for
 // a while as its heap, JIT and buffers find their size, and then levels off.
 
 import { readdirSync, readFileSync, readlinkSync, writeFileSync, existsSync, symlinkSync, renameSync, rmSync, lstatSync } from 'node:fs';
 import path from 'node:path';
-import { runLoad, defaultLoadOptions, type LoadOptions, type ErrorCounts } from '../clients/load/index.js';
-import { renderSoakChart } from './charts.js';
+import { runLoad, defaultLoadOptions, type LoadOptions } from '../clients/load/index.js';
 import { withDeadline } from './deadline.js';
-import { busyMachineWarning, describeMachine, type MachineInfo } from './machine.js';
+import { busyMachineWarning, describeMachine } from './machine.js';
 import type { Model } from './matrix.js';
 import { applyPlacement, pinnedCommand, type Placement } from './pin.js';
 import { formatDuration } from './progress.js';
-import { createRunDir, makeRunId, toReadableJson, type ChartRecord } from './results.js';
+import { createRunDir, makeRunId, toReadableJson } from './results.js';
 import { clockTicksPerSecond, parseProcStat, procAvailable, statusKilobytes } from './sampler.js';
-import { startServer, waitForPong, type StopInfo } from './server-process.js';
-import { median } from './stats.js';
+import { startServer, waitForPong } from './server-process.js';
+import { GROWTH_RULE, judgeGrowth } from './soak-growth.js';
+import { SOAK_MIX, type ModelSoak, type SoakResults, type SoakSample } from './soak-record.js';
 import type { SuiteConfig } from './suite.js';
 
 /** Connections held open by the soak's load, unless --connections says otherwise. */
 export const SOAK_CONNECTIONS = 16;
 
-/** The mix of requests: mostly cheap ones, with enough WORK and SLEEP to use the slow paths. */
-export const SOAK_MIX = { echo: 4, kv: 4, cpu: 1, sleep: 1 };
-
 const MiB = 2 ** 20;
 
-/**
- * When resident memory "keeps growing". All three must hold:
- *   - over the second half of the run, the least-squares slope of RSS against
- *     time is above `slopeMiBPerMin` (the first half is warm-up and is not
- *     judged);
- *   - over the last quarter alone, the slope is still above half of that, so
- *     a single step up that then levels off (a cache filling once) is not
- *     taken for a leak;
- *   - the median RSS of the last quarter is more than `increasePercent` above
- *     the median of the second quarter, so the growth is a real fraction of
- *     the process and not a slope fitted to noise.
- * A run shorter than `minSeconds`, or with fewer than `minSamples` samples in
- * its second half, is recorded but not judged.
- */
-export interface GrowthRule {
-  slopeMiBPerMin: number;
-  increasePercent: number;
-  minSeconds: number;
-  minSamples: number;
-}
-
-// Two minutes: a 45 s soak of the async model on this 2-core machine was still
-// growing its heap into place (+21 % from the second quarter to the last) and
-// was wrongly judged a leak; over three minutes the same server held steady.
-export const GROWTH_RULE: GrowthRule = { slopeMiBPerMin: 1, increasePercent: 5, minSeconds: 120, minSamples: 10 };
-
-export interface GrowthVerdict {
-  verdict: 'growing' | 'steady' | 'too short to judge';
-  secondHalfSlopeMiBPerMin: number | null;
-  lastQuarterSlopeMiBPerMin: number | null;
-  secondQuarterMedianMiB: number | null;
-  lastQuarterMedianMiB: number | null;
-  increasePercent: number | null;
-  /** One sentence, for people. */
-  explanation: string;
-}
-
-/** The least-squares slope of y against x; null for fewer than two distinct x. */
-export function leastSquaresSlope(points: readonly { x: number; y: number }[]): number | null {
-  if (points.length < 2) return null;
-  const meanX = points.reduce((s, p) => s + p.x, 0) / points.length;
-  const meanY = points.reduce((s, p) => s + p.y, 0) / points.length;
-  let sxy = 0;
-  let sxx = 0;
-  for (const p of points) {
-    sxy += (p.x - meanX) * (p.y - meanY);
-    sxx += (p.x - meanX) ** 2;
-  }
-  return sxx === 0 ? null : sxy / sxx;
-}
-
 const round = (v: number, digits = 2) => Math.round(v * 10 ** digits) / 10 ** digits;
-
-/** Judges a series of RSS samples (seconds from the start, bytes) by `rule`. */
-export function judgeGrowth(samples: readonly { tSec: number; rssBytes: number }[], rule: GrowthRule = GROWTH_RULE): GrowthVerdict {
-  const unjudged = (explanation: string): GrowthVerdict => ({
-    verdict: 'too short to judge',
-    secondHalfSlopeMiBPerMin: null,
-    lastQuarterSlopeMiBPerMin: null,
-    secondQuarterMedianMiB: null,
-    lastQuarterMedianMiB: null,
-    increasePercent: null,
-    explanation,
-  });
-  if (samples.length < 2) return unjudged('fewer than two memory samples');
-  const t0 = samples[0].tSec;
-  const span = samples[samples.length - 1].tSec - t0;
-  const between = (from: number, to: number) =>
-    samples.filter((s) => s.tSec - t0 >= from * span && s.tSec - t0 <= to * span).map((s) => ({ x: (s.tSec - t0) / 60, y: s.rssBytes / MiB }));
-  const secondHalf = between(0.5, 1);
-  if (span < rule.minSeconds || secondHalf.length < rule.minSamples) {
-    return unjudged(
-      `${round(span, 1)} s with ${secondHalf.length} samples in its second half; judging growth needs at least ` +
-        `${rule.minSeconds} s and ${rule.minSamples} samples, so that warm-up is not taken for a leak`,
-    );
-  }
-  const secondQuarter = between(0.25, 0.5);
-  const lastQuarter = between(0.75, 1);
-  const halfSlope = leastSquaresSlope(secondHalf) ?? 0;
-  const quarterSlope = leastSquaresSlope(lastQuarter) ?? 0;
-  const q2 = secondQuarter.length > 0 ? median(secondQuarter.map((p) => p.y)) : secondHalf[0].y;
-  const q4 = median(lastQuarter.map((p) => p.y));
-  const increase = ((q4 - q2) / q2) * 100;
-  const growing = halfSlope > rule.slopeMiBPerMin && quarterSlope > rule.slopeMiBPerMin / 2 && increase > rule.increasePercent;
-  const figures =
-    `${round(halfSlope)} MiB/min over the second half, ${round(quarterSlope)} MiB/min over the last quarter, ` +
-    `last quarter's median ${round(q4, 1)} MiB against ${round(q2, 1)} MiB in the second quarter (${increase >= 0 ? '+' : ''}${round(increase, 1)} %)`;
-  return {
-    verdict: growing ? 'growing' : 'steady',
-    secondHalfSlopeMiBPerMin: round(halfSlope, 3),
-    lastQuarterSlopeMiBPerMin: round(quarterSlope, 3),
-    secondQuarterMedianMiB: round(q2, 2),
-    lastQuarterMedianMiB: round(q4, 2),
-    increasePercent: round(increase, 2),
-    explanation: growing
-      ? `RSS kept growing: ${figures}`
-      : `RSS held: ${figures} (growing means above ${rule.slopeMiBPerMin} MiB/min, ${rule.slopeMiBPerMin / 2} MiB/min and +${rule.increasePercent} %)`,
-  };
-}
 
 /** `30s`, `10m`, `1h`, `1.5h`: a duration with its unit, in seconds. */
 export function parseSoakDuration(raw: string): number {
@@ -152,63 +51,6 @@ export function parseSoakDuration(raw: string): number {
   const seconds = Number(m[1]) * { s: 1, m: 60, h: 3600 }[m[2].toLowerCase() as 's' | 'm' | 'h'];
   if (!(seconds >= 1 && seconds <= 24 * 3600)) throw new Error(`'${raw}' must be from 1 s to 24 h`);
   return seconds;
-}
-
-export interface SoakSample {
-  /** Seconds since this model's soak began. */
-  tSec: number;
-  rssBytes: number;
-  threads: number;
-  /** Open file descriptors, and how many of them are sockets (the listener, the connections, the pipes' ends not). */
-  fds: number;
-  sockets: number;
-  cpuMs: number;
-}
-
-export interface SoakWindow {
-  /** When the window's measurement began, in seconds since this model's soak began. */
-  startSec: number;
-  measuredSec: number;
-  requestsPerSec: number;
-  p99Us: number | null;
-  errors: ErrorCounts;
-}
-
-export interface ModelSoak {
-  model: Model;
-  status: 'ok' | 'failed' | 'interrupted';
-  failure?: string;
-  verdict: GrowthVerdict;
-  server: { pid: number | null; listeningLine: string | null; stop: StopInfo | null; stderrTail?: string };
-  samples: SoakSample[];
-  /** Per second, across windows: good replies and their p99, from the load generator's timeline. */
-  timeline: { tSec: number; requests: number; p99Us: number }[];
-  windows: SoakWindow[];
-}
-
-export interface SoakResults {
-  kind: 'soak';
-  runId: string;
-  status: 'running' | 'complete' | 'interrupted';
-  /** `pass` unless some model's RSS kept growing or its server failed. */
-  outcome: 'pass' | 'fail' | null;
-  startedAt: string;
-  finishedAt: string | null;
-  machine: MachineInfo;
-  invocation: { argv: string[]; flags: Record<string, unknown> };
-  placement: Placement;
-  settings: {
-    durationSecPerModel: number;
-    connections: number;
-    workload: 'mixed';
-    mix: typeof SOAK_MIX;
-    windowSec: number;
-    sampleIntervalMs: number;
-    timeoutMs: number;
-    rule: GrowthRule;
-  };
-  models: ModelSoak[];
-  charts: ChartRecord[];
 }
 
 /** Load windows of at most ten seconds and at least one, six or more per model. */
@@ -455,6 +297,8 @@ export async function runSoak(
     m.status === 'failed' ? [`${m.model}: ${m.failure}`] : m.verdict.verdict === 'growing' ? [`${m.model}: ${m.verdict.explanation}`] : [],
   );
   results.outcome = problems.length > 0 ? 'fail' : 'pass';
+  // Loaded here, not at the top: the native canvas is needed only once there is something to draw.
+  const { renderSoakChart } = await import('./charts/soak.js');
   for (const m of results.models) {
     try {
       results.charts.push(renderSoakChart(m, results, dir));

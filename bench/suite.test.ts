@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { loadImage } from '@napi-rs/canvas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResults } from './results.js';
-import type { SoakResults } from './soak.js';
+import type { SoakResults } from './soak-record.js';
 import { pngSize } from './test-support/png.js';
 import { schemaErrors } from './test-support/schema.js';
 

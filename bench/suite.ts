@@ -8,7 +8,6 @@
 
 import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
-import { renderCharts } from './charts.js';
 import {
   estimateCalibrationSeconds,
   findCalibrationTools,
@@ -339,6 +338,8 @@ export async function runSuite(config: SuiteConfig, log: (line: string) => void 
   results.finishedAt = new Date().toISOString();
   results.elapsedSec = Math.round((Date.now() - started) / 100) / 10;
   try {
+    // Loaded here, not at the top: the native canvas is needed only once there is something to draw.
+    const { renderCharts } = await import('./charts/png.js');
     results.charts = renderCharts(results, dir);
   } catch (err) {
     log(`charts could not be drawn: ${(err as Error).message}`);

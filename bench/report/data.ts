@@ -13,6 +13,7 @@
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { chartGroups, type ChartGroup } from '../charts/model.js';
 import type { NodeCosts } from '../costs/index.js';
 import type { CellRecord, RepeatRecord, RunResults } from '../results.js';
 
@@ -36,8 +37,6 @@ export interface CostSource {
   costs: NodeCosts;
   measuredDuringRun: boolean;
 }
-
-const MODEL_ORDER = ['blocking', 'per-connection', 'pool', 'async'];
 
 export class ResultsError extends Error {}
 
@@ -87,49 +86,11 @@ export function readResults(target: string): { dir: string; results: ReportResul
   return { dir, results: parseResults(readFileSync(file, 'utf8')) };
 }
 
-/** Series in the order the study guide introduces the models, variants after. */
-export function orderedSeries(cells: readonly ReportCell[]): string[] {
-  const names = [...new Set(cells.map((c) => c.series))];
-  const rank = (s: string) => {
-    const m = MODEL_ORDER.indexOf(s);
-    return m >= 0 ? m : MODEL_ORDER.length + names.indexOf(s);
-  };
-  return names.sort((a, b) => rank(a) - rank(b));
-}
-
-export interface Group {
-  name: string;
-  /** The workload, or the workload with its variant: `echo reconnect`, `kv open loop`. */
-  workload: ReportCell['workload'];
-  kind: 'closed' | 'reconnect' | 'open-loop';
-  /** How requests reached the server: the line protocol, or HTTP (results files from before HTTP have only the first). */
-  transport: 'line' | 'http';
-  cells: ReportCell[];
-  series: string[];
-  connections: number[];
-}
-
 /** Cells grouped as the charts group them: one group per workload and way of driving it. */
+export type Group = ChartGroup<ReportCell>;
+
 export function groupsOf(results: ReportResults): Group[] {
-  const byName = new Map<string, ReportCell[]>();
-  for (const cell of results.cells) {
-    if (!byName.has(cell.group)) byName.set(cell.group, []);
-    byName.get(cell.group)!.push(cell);
-  }
-  return [...byName].map(([name, cells]) => {
-    const kinds = new Set(cells.map((c) => c.variant.kind));
-    const kind = kinds.has('open-loop') ? 'open-loop' : kinds.has('reconnect') ? 'reconnect' : 'closed';
-    const transport = cells.some((c) => (c as { transport?: string }).transport === 'http') ? 'http' : 'line';
-    return {
-      name,
-      workload: cells[0].workload,
-      kind,
-      transport,
-      cells,
-      series: orderedSeries(cells),
-      connections: [...new Set(cells.map((c) => c.connections))].sort((a, b) => a - b),
-    };
-  });
+  return chartGroups(results.cells);
 }
 
 export function cellAt(group: Group, series: string, connections: number): ReportCell | undefined {

@@ -3,11 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadImage } from '@napi-rs/canvas';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CHART_HEIGHT, CHART_WIDTH, renderCharts, renderSoakChart } from './charts.js';
-import { FULL_SELECTION } from './matrix.js';
-import { pngSize } from './test-support/png.js';
-import { schemaErrors } from './test-support/schema.js';
-import { syntheticResults } from './test-support/synthetic-results.js';
+import { FULL_SELECTION } from '../matrix.js';
+import { pngSize } from '../test-support/png.js';
+import { schemaErrors } from '../test-support/schema.js';
+import { syntheticResults } from '../test-support/synthetic-results.js';
+import { CHART_HEIGHT, CHART_WIDTH, renderCharts } from './png.js';
+import { renderSoakChart } from './soak.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-charts-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
