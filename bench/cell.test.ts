@@ -106,7 +106,7 @@ describe('what a cell asks of the server and the generator', () => {
 describe('STATS beside a line cell', () => {
   it('asks the blocking model for STATS once, after the load has closed its connections, since it serves one connection at a time', async () => {
     const settings = { ...syntheticResults({ ...selection, models: ['blocking'], workloads: ['echo'] }).settings, durationSec: 0.5, warmupSec: 0, repeat: 1 };
-    const cell = await runCell(makeCell('blocking', 'echo', 2, { kind: 'closed' }), null, {
+    const cell = await runCell(makeCell('blocking', 'echo', 2, { kind: 'closed' }), settings.repeat, null, {
       serverScript: path.join(fileURLToPath(new URL('..', import.meta.url)), 'dist', 'servers', 'serve.js'),
       placement: { requested: false, applied: false, method: 'none', serverCpus: null, generatorCpus: null },
       settings,

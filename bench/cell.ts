@@ -25,7 +25,7 @@
 import { runLoad, defaultLoadOptions, type LoadOptions } from '../clients/load/index.js';
 import { withDeadline } from './deadline.js';
 import { runHttpLoad, type HttpLoadOptions } from './http-load.js';
-import { repeatsFor, type CellSpec } from './matrix.js';
+import type { CellSpec } from './matrix.js';
 import { pinnedCommand, type Placement } from './pin.js';
 import type { CellRecord, CellSummary, RepeatRecord, RunSettings } from './results.js';
 import { allowedCpus, ResourceSampler, summariseSamples } from './sampler.js';
@@ -41,7 +41,7 @@ export interface CellRunContext {
   clkTck: number;
   /** True once the suite has been interrupted; remaining repeats are recorded, not run. */
   interrupted(): boolean;
-  onRepeatStart?(spec: CellSpec, repeatIndex: number): void;
+  onRepeatStart?(spec: CellSpec, repeatIndex: number, repeats: number): void;
   onRepeatEnd?(spec: CellSpec, repeat: RepeatRecord): void;
 }
 
@@ -213,6 +213,7 @@ function emptyRepeat(index: number): RepeatRecord {
 
 async function runRepeat(
   spec: CellSpec,
+  flags: string[],
   index: number,
   targetRate: number | null,
   ctx: CellRunContext,
@@ -224,7 +225,7 @@ async function runRepeat(
   let sampler: ResourceSampler | undefined;
   let stats: StatsSampler | undefined;
   try {
-    const { command, args } = pinnedCommand(ctx.placement, process.execPath, [ctx.serverScript, ...serverFlags(spec)]);
+    const { command, args } = pinnedCommand(ctx.placement, process.execPath, [ctx.serverScript, ...flags]);
     server = await startServer({ command, args });
     Object.assign(record.server, {
       pid: server.pid,
@@ -331,7 +332,7 @@ export function summariseRepeats(repeats: readonly RepeatRecord[]): {
   };
 }
 
-function cellRecord(spec: CellSpec, targetRate: number | null, repeats: RepeatRecord[], notes: string[]): CellRecord {
+function cellRecord(spec: CellSpec, flags: string[], targetRate: number | null, repeats: RepeatRecord[], notes: string[]): CellRecord {
   const { summary, medianRepeat } = summariseRepeats(repeats);
   const ok = repeats.filter((r) => r.status === 'ok').length;
   const status = ok === repeats.length && ok > 0 ? 'ok' : ok > 0 ? 'partial' : 'failed';
@@ -345,7 +346,7 @@ function cellRecord(spec: CellSpec, targetRate: number | null, repeats: RepeatRe
     transport: spec.transport,
     series: spec.series,
     group: spec.group,
-    serverFlags: serverFlags(spec),
+    serverFlags: flags,
     targetRate,
     status,
     ...(reasons.length > 0 ? { failure: reasons.join('; ') } : {}),
@@ -359,26 +360,28 @@ function cellRecord(spec: CellSpec, targetRate: number | null, repeats: RepeatRe
 /** A cell that could not run at all, recorded with the reason instead of being left out. */
 export function unrunCell(spec: CellSpec, repeat: number, reason: string, targetRate: number | null = null): CellRecord {
   const repeats = Array.from({ length: repeat }, (_, i) => ({ ...emptyRepeat(i), failure: reason }));
-  return cellRecord(spec, targetRate, repeats, []);
+  return cellRecord(spec, serverFlags(spec), targetRate, repeats, []);
 }
 
+/** Runs the cell `count` times (the suite's plan says how many), each repeat on a fresh server. */
 export async function runCell(
   spec: CellSpec,
+  count: number,
   targetRate: number | null,
   ctx: CellRunContext,
   notes: string[] = [],
 ): Promise<CellRecord> {
+  const flags = serverFlags(spec);
   const repeats: RepeatRecord[] = [];
-  const count = repeatsFor(spec, ctx.settings.repeat, ctx.settings.http?.repeat ?? ctx.settings.repeat);
   for (let i = 0; i < count; i++) {
     if (ctx.interrupted()) {
       repeats.push({ ...emptyRepeat(i), failure: 'interrupted before this repeat ran' });
       continue;
     }
-    ctx.onRepeatStart?.(spec, i);
-    const repeat = await runRepeat(spec, i, targetRate, ctx);
+    ctx.onRepeatStart?.(spec, i, count);
+    const repeat = await runRepeat(spec, flags, i, targetRate, ctx);
     repeats.push(repeat);
     ctx.onRepeatEnd?.(spec, repeat);
   }
-  return cellRecord(spec, targetRate, repeats, notes);
+  return cellRecord(spec, flags, targetRate, repeats, notes);
 }

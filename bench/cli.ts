@@ -23,7 +23,8 @@ import {
   type Transport,
   type VariantName,
 } from './matrix.js';
-import { parseSoakDuration, runSoak, SOAK_CONNECTIONS } from './soak.js';
+import type { SessionConfig } from './run-session.js';
+import { parseSoakDuration, runSoak, SOAK_CONNECTIONS, type SoakConfig } from './soak.js';
 import { defaultCalibrationConnections, runSuite, type SuiteConfig } from './suite.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -69,7 +70,10 @@ function positive(value: unknown, flag: string, { min = 0, max = Infinity, integ
   return n;
 }
 
-export function parseArgs(argv: string[]): SuiteConfig {
+/** What the command line asks for: the comparison matrix, or a soak instead. */
+export type BenchCommand = { kind: 'matrix'; config: SuiteConfig } | { kind: 'soak'; config: SoakConfig };
+
+export function parseArgs(argv: string[]): BenchCommand {
   const args = yargs(argv)
     .scriptName('npm run bench --')
     .usage('$0 [options]\n\nStart each server model fresh, drive it with the load generator, and record and chart the results.')
@@ -136,28 +140,14 @@ export function parseArgs(argv: string[]): SuiteConfig {
     args['http-repeat'] !== undefined ? 'set with --http-repeat'
     : httpRepeat < repeat ? `line-protocol cells run ${repeat} times; one run per HTTP cell keeps the full matrix near 30 minutes on two cores (--http-repeat to change)`
     : 'as many runs as the line-protocol cells';
-  const soak =
-    args.soak === undefined
-      ? null
-      : {
-          durationSec: soakDuration(args.soak),
-          connections: args.connections === undefined ? SOAK_CONNECTIONS : Math.max(...connections),
-        };
-  return {
-    selection,
-    durationSec: positive(args.duration ?? timing.durationSec, 'duration', { max: 3600 }),
-    warmupSec: positive(args.warmup ?? timing.warmupSec, 'warmup', { max: 600, allowZero: true }),
-    repeat,
-    timeoutMs: positive(args.timeout, 'timeout', { max: 600_000 }),
-    clientThreads: positive(args['client-threads'], 'client-threads', { integer: true, max: 64 }),
-    httpRepeat,
-    httpRepeatReason,
-    soak,
+  const soakSec = args.soak === undefined ? null : soakDuration(args.soak);
+  const durationSec = positive(args.duration ?? timing.durationSec, 'duration', { max: 3600 });
+  const warmupSec = positive(args.warmup ?? timing.warmupSec, 'warmup', { max: 600, allowZero: true });
+  const timeoutMs = positive(args.timeout, 'timeout', { max: 600_000 });
+  const clientThreads = positive(args['client-threads'], 'client-threads', { integer: true, max: 64 });
+  const session: SessionConfig = {
     pin: args.pin,
     outDir: path.resolve(args.out),
-    calibration: args.calibration,
-    calibrationConnections: defaultCalibrationConnections(args.quick),
-    dryRun: args['dry-run'],
     serverScript: path.join(repoDir, 'dist', 'servers', 'serve.js'),
     repoDir,
     argv,
@@ -180,6 +170,27 @@ export function parseArgs(argv: string[]): SuiteConfig {
       out: args.out,
     },
   };
+  if (soakSec !== null) {
+    const soakConnections = args.connections === undefined ? SOAK_CONNECTIONS : Math.max(...connections);
+    return { kind: 'soak', config: { ...session, models: selection.models, durationSec: soakSec, connections: soakConnections, timeoutMs, dryRun: args['dry-run'] } };
+  }
+  return {
+    kind: 'matrix',
+    config: {
+      ...session,
+      selection,
+      durationSec,
+      warmupSec,
+      repeat,
+      timeoutMs,
+      clientThreads,
+      httpRepeat,
+      httpRepeatReason,
+      calibration: args.calibration,
+      calibrationConnections: defaultCalibrationConnections(args.quick),
+      dryRun: args['dry-run'],
+    },
+  };
 }
 
 function soakDuration(raw: string): number {
@@ -191,16 +202,16 @@ function soakDuration(raw: string): number {
 }
 
 async function main(): Promise<number> {
-  let config: SuiteConfig;
+  let command: BenchCommand;
   try {
-    config = parseArgs(hideBin(process.argv));
+    command = parseArgs(hideBin(process.argv));
   } catch (err) {
     process.stderr.write(`bench: ${(err as Error).message}\nrun with --help for the options\n`);
     return 2;
   }
   try {
-    if (config.soak) return (await runSoak(config)).exitCode;
-    return (await runSuite(config)).exitCode;
+    if (command.kind === 'soak') return (await runSoak(command.config)).exitCode;
+    return (await runSuite(command.config)).exitCode;
   } catch (err) {
     process.stderr.write(`bench: ${(err as Error).message}\n`);
     return 1;

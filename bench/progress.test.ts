@@ -19,10 +19,10 @@ describe('formatDuration', () => {
 describe('Progress', () => {
   it('writes one plain line per run, without carriage returns, when stderr is not a terminal', () => {
     const { stream, written } = captureStream(false);
-    const progress = new Progress({ totalCells: 2, repeat: 1, estimatedSec: 10, stream });
-    progress.repeatStarted(makeCell('async', 'echo', 4, { kind: 'closed' }), 0);
+    const progress = new Progress({ totalCells: 2, totalRuns: 2, estimatedSec: 10, stream });
+    progress.repeatStarted(makeCell('async', 'echo', 4, { kind: 'closed' }), 0, 1);
     progress.repeatFinished('ok: 100 req/s');
-    progress.cellFinished();
+    progress.cellFinished(1);
     progress.finish();
     expect(written.join('')).toMatch(/^\[1\/2\] async\/echo\/c4 \(repeat 1\/1\) \.\.\. ~\d+s left\n {4}ok: 100 req\/s\n$/);
     expect(written.join('')).not.toContain('\r');
@@ -30,10 +30,10 @@ describe('Progress', () => {
 
   it('redraws a bar in place with the cell running, cells done and time left on a terminal', () => {
     const { stream, written } = captureStream(true);
-    const progress = new Progress({ totalCells: 4, repeat: 1, estimatedSec: 100, stream });
-    progress.repeatStarted(makeCell('pool', 'kv', 64, { kind: 'closed' }), 0);
+    const progress = new Progress({ totalCells: 4, totalRuns: 4, estimatedSec: 100, stream });
+    progress.repeatStarted(makeCell('pool', 'kv', 64, { kind: 'closed' }), 0, 1);
     progress.repeatFinished('ok');
-    progress.cellFinished();
+    progress.cellFinished(1);
     progress.finish();
     const last = written.filter((s) => s.includes('cells')).at(-1)!;
     expect(last).toMatch(/^\r\x1b\[2K\[######-+\] 1\/4 cells, ~\d+s left {2}pool\/kv\/c64 \(repeat 1\/1\)$/);

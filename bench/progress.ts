@@ -12,7 +12,8 @@ import type { CellSpec } from './matrix.js';
 
 export interface ProgressOptions {
   totalCells: number;
-  repeat: number;
+  /** Runs of all cells together, as the plan counted them (HTTP cells may run fewer times than line cells). */
+  totalRuns: number;
   estimatedSec: number;
   stream?: NodeJS.WriteStream;
 }
@@ -29,6 +30,8 @@ export class Progress {
   private readonly began = Date.now();
   private cellsDone = 0;
   private runsDone = 0;
+  /** Runs the finished cells were planned to take, whether or not they all ran. */
+  private runsOfFinishedCells = 0;
   private lastRunEnded = Date.now();
   private current = '';
   private timer: NodeJS.Timeout | undefined;
@@ -37,10 +40,6 @@ export class Progress {
     this.stream = options.stream ?? process.stderr;
     this.tty = Boolean(this.stream.isTTY);
     if (this.tty) this.timer = setInterval(() => this.draw(), 500).unref();
-  }
-
-  private get totalRuns(): number {
-    return this.options.totalCells * this.options.repeat;
   }
 
   /**
@@ -53,11 +52,11 @@ export class Progress {
     if (this.runsDone === 0) return Math.max(0, this.options.estimatedSec - (now - this.began) / 1000);
     const perRun = (this.lastRunEnded - this.began) / 1000 / this.runsDone;
     const intoCurrent = (now - this.lastRunEnded) / 1000;
-    return Math.max(0, perRun * (this.totalRuns - this.runsDone) - Math.min(intoCurrent, perRun));
+    return Math.max(0, perRun * (this.options.totalRuns - this.runsDone) - Math.min(intoCurrent, perRun));
   }
 
-  repeatStarted(spec: CellSpec, index: number): void {
-    this.current = `${spec.id} (repeat ${index + 1}/${this.options.repeat})`;
+  repeatStarted(spec: CellSpec, index: number, repeats: number): void {
+    this.current = `${spec.id} (repeat ${index + 1}/${repeats})`;
     if (this.tty) this.draw();
     else this.line(`[${this.cellsDone + 1}/${this.options.totalCells}] ${this.current} ... ~${formatDuration(this.secondsLeft())} left`);
   }
@@ -68,11 +67,12 @@ export class Progress {
     if (!this.tty) this.line(`    ${outcome}`);
   }
 
-  /** Counts the cell as done, including any of its repeats that never ran. */
-  cellFinished(): void {
+  /** Counts the cell, planned to run `repeats` times, as done, including any of its repeats that never ran. */
+  cellFinished(repeats: number): void {
     this.cellsDone++;
-    if (this.runsDone < this.cellsDone * this.options.repeat) {
-      this.runsDone = this.cellsDone * this.options.repeat;
+    this.runsOfFinishedCells += repeats;
+    if (this.runsDone < this.runsOfFinishedCells) {
+      this.runsDone = this.runsOfFinishedCells;
       this.lastRunEnded = Date.now();
     }
     if (this.tty) this.draw();

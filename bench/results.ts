@@ -7,8 +7,6 @@
 // Its shape is pinned by bench/results.schema.json; bump SCHEMA_VERSION when it
 // changes in a way a reader would notice.
 
-import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync, lstatSync } from 'node:fs';
-import path from 'node:path';
 import type { LoadOptions, LoadResult } from '../clients/load/index.js';
 import type { CalibrationResult } from './calibration.js';
 import type { NodeCosts } from './costs/index.js';
@@ -209,78 +207,4 @@ export function transportPairs(cells: readonly PairedCell[]): TransportPair[] {
         httpClientUsPerRequest: clientUsPerRequest(http),
       };
     });
-}
-
-/** A run id that sorts by time and names a directory safely: 2025-01-31T14-05-09Z. */
-export function makeRunId(date = new Date()): string {
-  return date.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
-}
-
-/** Creates a fresh directory for the run, adding a suffix if one by that name exists already. */
-export function createRunDir(outDir: string, runId: string): { runId: string; dir: string } {
-  mkdirSync(outDir, { recursive: true });
-  for (let n = 0; n < 100; n++) {
-    const id = n === 0 ? runId : `${runId}-${n}`;
-    const dir = path.join(outDir, id);
-    try {
-      mkdirSync(dir);
-      return { runId: id, dir };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-  }
-  throw new Error(`could not create a run directory under ${outDir}`);
-}
-
-const isPrimitive = (v: unknown) => v === null || typeof v !== 'object';
-
-/**
- * JSON with two-space indentation, except that arrays of plain numbers and
- * small flat objects stay on one line: per-connection counts, percentile
- * points and samples are many, and one number per line would make the file
- * ten times taller without making it clearer.
- */
-export function toReadableJson(value: unknown, indent = ''): string {
-  if (value !== null && typeof value === 'object' && Object.values(value).every(isPrimitive)) {
-    const flat = JSON.stringify(value);
-    if (Array.isArray(value) ? value.every((v) => typeof v === 'number' || v === null) : flat.length <= 100) return flat;
-  }
-  if (Array.isArray(value)) {
-    if (value.length === 0) return '[]';
-    const inner = indent + '  ';
-    return `[\n${value.map((v) => inner + toReadableJson(v, inner)).join(',\n')}\n${indent}]`;
-  }
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
-    if (entries.length === 0) return '{}';
-    const inner = indent + '  ';
-    const body = entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${toReadableJson(v, inner)}`);
-    return `{\n${body.join(',\n')}\n${indent}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
-/** Writes results.json through a temporary file, so a reader never sees half a file. */
-export function writeResults(dir: string, results: RunResults): string {
-  const file = path.join(dir, 'results.json');
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, toReadableJson(results) + '\n');
-  renameSync(tmp, file);
-  return file;
-}
-
-/** Points `<outDir>/latest` at the run directory with a relative link, replacing any older link. */
-export function pointLatestAt(outDir: string, runId: string): void {
-  const link = path.join(outDir, 'latest');
-  try {
-    if (!lstatSync(link).isSymbolicLink()) {
-      throw new Error(`${link} exists and is not a symbolic link; leaving it alone`);
-    }
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  const tmp = `${link}.tmp-${process.pid}`;
-  rmSync(tmp, { force: true });
-  symlinkSync(runId, tmp);
-  renameSync(tmp, link);
 }

@@ -22,20 +22,26 @@
 // long enough to tell growth from warm-up: a process under new load grows for
 // a while as its heap, JIT and buffers find their size, and then levels off.
 
-import { readdirSync, readFileSync, readlinkSync, writeFileSync, existsSync, symlinkSync, renameSync, rmSync, lstatSync } from 'node:fs';
-import path from 'node:path';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { runLoad, defaultLoadOptions, type LoadOptions } from '../clients/load/index.js';
 import { withDeadline } from './deadline.js';
-import { busyMachineWarning, describeMachine } from './machine.js';
 import type { Model } from './matrix.js';
-import { applyPlacement, pinnedCommand, type Placement } from './pin.js';
+import { pinnedCommand } from './pin.js';
 import { formatDuration } from './progress.js';
-import { createRunDir, makeRunId, toReadableJson } from './results.js';
-import { clockTicksPerSecond, parseProcStat, procAvailable, statusKilobytes } from './sampler.js';
+import { openRunSession, type RunSession, type SessionConfig } from './run-session.js';
+import { parseProcStat, statusKilobytes } from './sampler.js';
 import { startServer, waitForPong } from './server-process.js';
 import { GROWTH_RULE, judgeGrowth } from './soak-growth.js';
 import { SOAK_MIX, type ModelSoak, type SoakResults, type SoakSample } from './soak-record.js';
-import type { SuiteConfig } from './suite.js';
+
+/** What `--soak` asks for: which models, for how long each, under how many connections. */
+export interface SoakConfig extends SessionConfig {
+  models: readonly Model[];
+  durationSec: number;
+  connections: number;
+  timeoutMs: number;
+  dryRun: boolean;
+}
 
 /** Connections held open by the soak's load, unless --connections says otherwise. */
 export const SOAK_CONNECTIONS = 16;
@@ -106,11 +112,9 @@ function soakLoadOptions(port: number, connections: number, durationSec: number,
 }
 
 interface SoakContext {
-  config: SuiteConfig;
-  placement: Placement;
-  clkTck: number;
+  serverScript: string;
+  session: RunSession;
   settings: SoakResults['settings'];
-  interrupted(): boolean;
   log(line: string): void;
 }
 
@@ -125,8 +129,8 @@ async function soakModel(model: Model, ctx: SoakContext): Promise<ModelSoak> {
     timeline: [],
     windows: [],
   };
-  const { command, args } = pinnedCommand(ctx.placement, process.execPath, [
-    ctx.config.serverScript, `--model=${model}`, '--host', '127.0.0.1', '--port', '0',
+  const { command, args } = pinnedCommand(ctx.session.placement, process.execPath, [
+    ctx.serverScript, `--model=${model}`, '--host', '127.0.0.1', '--port', '0',
   ]);
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -140,13 +144,13 @@ async function soakModel(model: Model, ctx: SoakContext): Promise<ModelSoak> {
     const elapsed = () => (performance.now() - began) / 1000;
     const pid = server.pid;
     const sample = () => {
-      const s = readSample(pid, ctx.clkTck, elapsed());
+      const s = readSample(pid, ctx.session.clkTck, elapsed());
       if (s) record.samples.push(s);
     };
     sample();
     timer = setInterval(sample, settings.sampleIntervalMs);
     while (elapsed() < settings.durationSecPerModel - 0.5) {
-      if (ctx.interrupted()) {
+      if (ctx.session.interrupted()) {
         record.status = 'interrupted';
         break;
       }
@@ -190,113 +194,39 @@ async function soakModel(model: Model, ctx: SoakContext): Promise<ModelSoak> {
   return record;
 }
 
-function writeSoak(dir: string, soak: SoakResults): string {
-  const file = path.join(dir, 'soak.json');
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, toReadableJson(soak) + '\n');
-  renameSync(tmp, file);
-  return file;
-}
-
-/** `<outDir>/latest-soak` points at the newest soak; `latest` stays with the newest matrix run. */
-function pointLatestSoakAt(outDir: string, runId: string): void {
-  const link = path.join(outDir, 'latest-soak');
-  if (existsSync(link) && !lstatSync(link).isSymbolicLink()) return;
-  const tmp = `${link}.tmp-${process.pid}`;
-  rmSync(tmp, { force: true });
-  symlinkSync(runId, tmp);
-  renameSync(tmp, link);
-}
-
 /** The settings a soak of this configuration runs with. */
-function soakSettings(config: SuiteConfig): SoakResults['settings'] {
-  const plan = config.soak;
-  if (!plan) throw new Error('no soak was asked for');
+function soakSettings(config: SoakConfig): SoakResults['settings'] {
   return {
-    durationSecPerModel: plan.durationSec,
-    connections: plan.connections,
+    durationSecPerModel: config.durationSec,
+    connections: config.connections,
     workload: 'mixed',
     mix: SOAK_MIX,
-    windowSec: windowSeconds(plan.durationSec),
-    sampleIntervalMs: sampleIntervalMs(plan.durationSec),
+    windowSec: windowSeconds(config.durationSec),
+    sampleIntervalMs: sampleIntervalMs(config.durationSec),
     timeoutMs: config.timeoutMs,
     rule: GROWTH_RULE,
   };
 }
 
 /** One line saying what the soak will do and how long it will take. */
-export function describeSoakPlan(config: SuiteConfig): string {
+export function describeSoakPlan(config: SoakConfig): string {
   const settings = soakSettings(config);
-  const models = config.selection.models;
   const each = settings.durationSecPerModel;
   return (
-    `soak: ${models.join(', ')}, one after another, ${formatDuration(each)} each ` +
-    `(${formatDuration(each * models.length)} in all); ${settings.connections} connections of mixed load ` +
+    `soak: ${config.models.join(', ')}, one after another, ${formatDuration(each)} each ` +
+    `(${formatDuration(each * config.models.length)} in all); ${settings.connections} connections of mixed load ` +
     `in windows of ${Math.round(settings.windowSec * 100) / 100} s; memory sampled every ${settings.sampleIntervalMs} ms`
   );
 }
 
-export async function runSoak(
-  config: SuiteConfig,
-  log: (line: string) => void = (l) => process.stderr.write(l + '\n'),
-): Promise<{ runDir: string | null; results: SoakResults | null; exitCode: number }> {
-  const settings = soakSettings(config);
-  log(describeSoakPlan(config));
-  if (config.dryRun) return { runDir: null, results: null, exitCode: 0 };
-  if (!existsSync(config.serverScript)) throw new Error(`${config.serverScript} does not exist; build the project first (npm run build)`);
-  if (!procAvailable()) throw new Error('/proc is not readable here: a soak has nothing to watch memory with');
-  const models = config.selection.models;
-  const placement = applyPlacement(config.pin);
-  const machine = describeMachine(config.repoDir);
-  const busy = busyMachineWarning(machine);
-  if (busy) log(`warning: ${busy}`);
-  const { runId, dir } = createRunDir(config.outDir, makeRunId());
-  const results: SoakResults = {
-    kind: 'soak',
-    runId,
-    status: 'running',
-    outcome: null,
-    startedAt: new Date().toISOString(),
-    finishedAt: null,
-    machine,
-    invocation: { argv: config.argv, flags: config.flags },
-    placement,
-    settings,
-    models: [],
-    charts: [],
-  };
-  log(`writing ${dir}`);
-  writeSoak(dir, results);
-
-  let interrupted = false;
-  const onSignal = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    log('interrupted: finishing the current window, then recording what was done (signal again to quit at once)');
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  const ctx: SoakContext = { config, placement, clkTck: clockTicksPerSecond(), settings, interrupted: () => interrupted, log };
-  try {
-    for (const model of models) {
-      if (interrupted) break;
-      log(`soaking ${model}`);
-      const soak = await soakModel(model, ctx);
-      results.models.push(soak);
-      writeSoak(dir, results);
-      log(`  ${model}: ${soak.status === 'failed' ? `FAILED: ${soak.failure}` : soak.verdict.explanation}`);
-    }
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
-
-  results.status = interrupted ? 'interrupted' : 'complete';
-  results.finishedAt = new Date().toISOString();
-  const problems = results.models.flatMap((m) =>
+/** What keeps a soak from passing: a model whose server failed, or whose memory kept growing. */
+function problemsOf(results: SoakResults): string[] {
+  return results.models.flatMap((m) =>
     m.status === 'failed' ? [`${m.model}: ${m.failure}`] : m.verdict.verdict === 'growing' ? [`${m.model}: ${m.verdict.explanation}`] : [],
   );
-  results.outcome = problems.length > 0 ? 'fail' : 'pass';
+}
+
+async function drawSoakCharts(results: SoakResults, dir: string, log: (line: string) => void): Promise<void> {
   // Loaded here, not at the top: the native canvas is needed only once there is something to draw.
   const { renderSoakChart } = await import('./charts/soak.js');
   for (const m of results.models) {
@@ -306,9 +236,9 @@ export async function runSoak(
       log(`the chart for ${m.model} could not be drawn: ${(err as Error).message}`);
     }
   }
-  writeSoak(dir, results);
-  pointLatestSoakAt(config.outDir, runId);
+}
 
+function printSoakSummary(results: SoakResults, dir: string): void {
   for (const m of results.models) {
     const last = m.samples[m.samples.length - 1];
     const first = m.samples[0];
@@ -319,11 +249,60 @@ export async function runSoak(
     );
   }
   process.stdout.write(`soak results in ${dir}\n`);
+}
+
+export async function runSoak(
+  config: SoakConfig,
+  log: (line: string) => void = (l) => process.stderr.write(l + '\n'),
+): Promise<{ runDir: string | null; results: SoakResults | null; exitCode: number }> {
+  const settings = soakSettings(config);
+  log(describeSoakPlan(config));
+  if (config.dryRun) return { runDir: null, results: null, exitCode: 0 };
+  const session = openRunSession(config, { proc: 'required', finishing: 'the current window' }, log);
+  const results: SoakResults = {
+    kind: 'soak',
+    runId: session.runId,
+    status: 'running',
+    outcome: null,
+    startedAt: new Date().toISOString(),
+    finishedAt: null,
+    machine: session.machine,
+    invocation: { argv: config.argv, flags: config.flags },
+    placement: session.placement,
+    settings,
+    models: [],
+    charts: [],
+  };
+  session.writeRecord('soak.json', results);
+  const ctx: SoakContext = { serverScript: config.serverScript, session, settings, log };
+  try {
+    for (const model of config.models) {
+      if (session.interrupted()) break;
+      log(`soaking ${model}`);
+      const soak = await soakModel(model, ctx);
+      results.models.push(soak);
+      session.writeRecord('soak.json', results);
+      log(`  ${model}: ${soak.status === 'failed' ? `FAILED: ${soak.failure}` : soak.verdict.explanation}`);
+    }
+  } finally {
+    session.close();
+  }
+
+  results.status = session.interrupted() ? 'interrupted' : 'complete';
+  results.finishedAt = new Date().toISOString();
+  const problems = problemsOf(results);
+  results.outcome = problems.length > 0 ? 'fail' : 'pass';
+  await drawSoakCharts(results, session.dir, log);
+  session.writeRecord('soak.json', results);
+  // `latest-soak` points at the newest soak; `latest` stays with the newest matrix run.
+  session.pointLink('latest-soak');
+
+  printSoakSummary(results, session.dir);
   if (problems.length > 0) {
     process.stderr.write(`soak failed:\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
-    return { runDir: dir, results, exitCode: 1 };
+    return { runDir: session.dir, results, exitCode: 1 };
   }
   const unjudged = results.models.filter((m) => m.verdict.verdict === 'too short to judge');
   if (unjudged.length > 0) log(`note: ${unjudged.map((m) => m.model).join(', ')} not judged: ${unjudged[0].verdict.explanation}`);
-  return { runDir: dir, results, exitCode: interrupted ? 130 : 0 };
+  return { runDir: session.dir, results, exitCode: session.interrupted() ? 130 : 0 };
 }

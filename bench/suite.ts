@@ -7,7 +7,6 @@
 // and the `latest` link are made from whatever was recorded.
 
 import { availableParallelism } from 'node:os';
-import { existsSync } from 'node:fs';
 import {
   estimateCalibrationSeconds,
   findCalibrationTools,
@@ -18,7 +17,7 @@ import {
 import { httpTimeoutSec, runCell, unrunCell, type CellRunContext } from './cell.js';
 import { measureNodeCosts, type NodeCosts } from './costs/index.js';
 import { AUTOCANNON_VERSION } from './http-load.js';
-import { busyMachineWarning, describeMachine, loadAverage } from './machine.js';
+import { loadAverage } from './machine.js';
 import {
   buildMatrix,
   estimateSeconds,
@@ -30,23 +29,12 @@ import {
   type CellSpec,
   type MatrixSelection,
 } from './matrix.js';
-import { applyPlacement } from './pin.js';
 import { formatDuration, Progress } from './progress.js';
 import { writeReportFor } from './report/index.js';
-import {
-  createRunDir,
-  makeRunId,
-  pointLatestAt,
-  SCHEMA_VERSION,
-  transportPairs,
-  writeResults,
-  type CellRecord,
-  type RunResults,
-  type RunSettings,
-} from './results.js';
-import { clockTicksPerSecond, procAvailable } from './sampler.js';
+import { SCHEMA_VERSION, transportPairs, type CellRecord, type RunResults, type RunSettings } from './results.js';
+import { openRunSession, type RunSession, type SessionConfig } from './run-session.js';
 
-export interface SuiteConfig {
+export interface SuiteConfig extends SessionConfig {
   selection: MatrixSelection;
   durationSec: number;
   warmupSec: number;
@@ -56,18 +44,9 @@ export interface SuiteConfig {
   /** Runs per HTTP cell, and why that many (recorded with the results). */
   httpRepeat: number;
   httpRepeatReason: string;
-  /** Set by --soak: run the soak test instead of the matrix (see soak.ts). */
-  soak: { durationSec: number; connections: number } | null;
-  pin: boolean;
-  outDir: string;
   calibration: boolean;
   calibrationConnections: number[];
   dryRun: boolean;
-  /** The compiled server entry point. */
-  serverScript: string;
-  repoDir: string;
-  argv: string[];
-  flags: Record<string, unknown>;
 }
 
 /** Starting, pinging and stopping a server and filling the kv keyspace, measured on a two-core machine. */
@@ -90,6 +69,20 @@ export interface SuiteOutcome {
   runDir: string | null;
   results: RunResults | null;
   exitCode: number;
+}
+
+/** One cell of the plan, and how many times it runs: decided once, here, for everything that counts runs. */
+export interface PlannedCell {
+  spec: CellSpec;
+  repeats: number;
+}
+
+/** The cells, their runs, the settings they run with and the time they should take. */
+export interface SuitePlan {
+  cells: PlannedCell[];
+  runs: number;
+  settings: RunSettings;
+  estimateSec: number;
 }
 
 function settingsOf(config: SuiteConfig): RunSettings {
@@ -122,20 +115,18 @@ function httpSettingsOf(config: SuiteConfig): RunSettings['http'] {
   };
 }
 
-function runsOf(config: SuiteConfig, cells: readonly CellSpec[]): number {
-  return cells.reduce((sum, cell) => sum + repeatsFor(cell, config.repeat, config.httpRepeat), 0);
-}
-
-export function planEstimate(config: SuiteConfig, cells: readonly CellSpec[]): number {
-  const matrix = estimateSeconds(runsOf(config, cells), {
+export function planSuite(config: SuiteConfig): SuitePlan {
+  const cells = buildMatrix(config.selection).map((spec) => ({ spec, repeats: repeatsFor(spec, config.repeat, config.httpRepeat) }));
+  const runs = cells.reduce((sum, cell) => sum + cell.repeats, 0);
+  const matrix = estimateSeconds(runs, {
     durationSec: config.durationSec,
     warmupSec: config.warmupSec,
     repeat: 1,
     perRunOverheadSec: PER_RUN_OVERHEAD_SEC,
   });
-  const setup = cells.reduce((sum, cell) => sum + repeatsFor(cell, config.repeat, config.httpRepeat) * connectionSetupSec(cell), 0);
+  const setup = cells.reduce((sum, cell) => sum + cell.repeats * connectionSetupSec(cell.spec), 0);
   const calibration = config.calibration ? estimateCalibrationSeconds(config.calibrationConnections, config) : 0;
-  return NODE_COSTS_SEC + matrix + setup + calibration;
+  return { cells, runs, settings: settingsOf(config), estimateSec: NODE_COSTS_SEC + matrix + setup + calibration };
 }
 
 /** Starting one worker thread on this kind of machine (the reference run measured 47.6 ms). */
@@ -156,22 +147,22 @@ function connectionSetupSec(cell: CellSpec): number {
   return 0;
 }
 
-function describePlan(config: SuiteConfig, cells: readonly CellSpec[], estimate: number): string {
+function describePlan(config: SuiteConfig, plan: SuitePlan): string {
   const s = config.selection;
-  const lineCells = cells.filter((c) => c.transport === 'line').length;
-  const httpCells = cells.length - lineCells;
-  const http = httpCoverage(s);
+  const lineCells = plan.cells.filter((c) => c.spec.transport === 'line').length;
+  const httpCells = plan.cells.length - lineCells;
+  const http = plan.settings.http;
   const plural = (n: number) => (n === 1 ? '' : 's');
   return [
-    `matrix: ${cells.length} cells = ${runsOf(config, cells)} runs`,
+    `matrix: ${plan.cells.length} cells = ${plan.runs} runs`,
     `  line protocol: ${lineCells} cells × ${config.repeat} repeat${plural(config.repeat)}; ` +
       `models: ${s.models.join(', ')}; workloads: ${s.workloads.join(', ')}; connections: ${s.connections.join(', ')}`,
-    httpCells > 0
-      ? `  HTTP (autocannon): ${httpCells} cells × ${config.httpRepeat} repeat${plural(config.httpRepeat)}; ` +
-        `workloads: ${http.workloads.join(', ')}; connections: ${http.connections.join(', ')} (${config.httpRepeatReason})`
+    http && httpCells > 0
+      ? `  HTTP (autocannon): ${httpCells} cells × ${http.repeat} repeat${plural(http.repeat)}; ` +
+        `workloads: ${http.workloads.join(', ')}; connections: ${http.connections.join(', ')} (${http.reason})`
       : '  HTTP: not selected',
     `  variants: ${s.variants.length > 0 && lineCells > 0 ? s.variants.join(', ') : 'none'}; each run ${config.warmupSec} s warmup + ${config.durationSec} s measured`,
-    `estimated time: ${formatDuration(estimate)} (${PER_RUN_OVERHEAD_SEC} s per run for server start and stop, ` +
+    `estimated time: ${formatDuration(plan.estimateSec)} (${PER_RUN_OVERHEAD_SEC} s per run for server start and stop, ` +
       `thread starts on per-connection, ` +
       `${NODE_COSTS_SEC} s to measure Node's costs${config.calibration ? ', plus calibration' : ''})`,
   ].join('\n');
@@ -227,116 +218,65 @@ function calibrationLine(c: CalibrationResult): string {
   return [`calibration against ${c.redisServerVersion}:`, ...rows, `  ${c.interpretation}`, ...(c.failure ? [`  failed: ${c.failure}`] : [])].join('\n');
 }
 
-export async function runSuite(config: SuiteConfig, log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<SuiteOutcome> {
-  const cells = buildMatrix(config.selection);
-  if (cells.length === 0) throw new Error('the selection leaves no cells to run');
-  const estimate = planEstimate(config, cells);
-  log(describePlan(config, cells, estimate));
-
-  const tools = config.calibration ? findCalibrationTools() : null;
-  if (tools && 'missing' in tools) log(`${tools.missing.join(' and ')} not found on PATH: ${INSTALL_HINT}`);
-  if (config.dryRun) {
-    for (const cell of cells) process.stdout.write(`${cell.id}\n`);
-    return { runDir: null, results: null, exitCode: 0 };
-  }
-  if (!existsSync(config.serverScript)) {
-    throw new Error(`${config.serverScript} does not exist; build the project first (npm run build)`);
-  }
-  if (!procAvailable()) log('/proc is not readable here: server CPU, memory and threads will not be recorded');
-
-  const placement = applyPlacement(config.pin);
-  if (config.pin) log(placement.applied ? `pinning: ${placement.method}` : `pinning not applied: ${placement.reason}`);
-
-  const machine = describeMachine(config.repoDir);
-  const busy = busyMachineWarning(machine);
-  if (busy) log(`warning: ${busy}`);
-  const { runId, dir } = createRunDir(config.outDir, makeRunId());
-  const settings = settingsOf(config);
-  const started = Date.now();
-  const results: RunResults = {
+/** The record as it stands before the first measurement: every field there, nothing measured yet. */
+function emptyResults(config: SuiteConfig, plan: SuitePlan, session: RunSession, startedAt: Date): RunResults {
+  return {
     schemaVersion: SCHEMA_VERSION,
-    runId,
+    runId: session.runId,
     status: 'running',
-    startedAt: new Date(started).toISOString(),
+    startedAt: startedAt.toISOString(),
     finishedAt: null,
     elapsedSec: null,
-    machine,
+    machine: session.machine,
     invocation: { argv: config.argv, flags: config.flags },
-    placement,
-    settings,
-    estimate: { cells: cells.length, runs: runsOf(config, cells), seconds: Math.round(estimate) },
+    placement: session.placement,
+    settings: plan.settings,
+    estimate: { cells: plan.cells.length, runs: plan.runs, seconds: Math.round(plan.estimateSec) },
     nodeCosts: null,
     cells: [],
     calibration: { skipped: true, reason: 'not run yet' },
     charts: [],
   };
-  log(`writing ${dir}`);
-  writeResults(dir, results);
+}
 
-  let interrupted = false;
-  const onSignal = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    log('interrupted: finishing the current run, then recording what was done (signal again to quit at once)');
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-
-  // Measured before the first cell, while no server is running, so that the
-  // report's predictions rest on prices taken on this machine in this run.
+/**
+ * Measured before the first cell, while no server is running, so that the
+ * report's predictions rest on prices taken on this machine in this run.
+ */
+async function measureCosts(log: (line: string) => void): Promise<NodeCosts | null> {
   log(`measuring what Node's building blocks cost on this machine (about ${NODE_COSTS_SEC} s)`);
-  results.nodeCosts = await measureNodeCosts().catch((err: Error) => {
+  const costs = await measureNodeCosts().catch((err: Error) => {
     log(`Node's costs could not be measured: ${err.message}; the report will say so`);
     return null;
   });
-  if (results.nodeCosts) log(costsLine(results.nodeCosts));
-  writeResults(dir, results);
+  if (costs) log(costsLine(costs));
+  return costs;
+}
 
-  const progress = new Progress({ totalCells: cells.length, repeat: config.repeat, estimatedSec: estimate });
-  const ctx: CellRunContext = {
-    serverScript: config.serverScript,
-    placement,
-    settings,
-    clkTck: clockTicksPerSecond(),
-    interrupted: () => interrupted,
-    onRepeatStart: (spec, i) => progress.repeatStarted(spec, i),
-    onRepeatEnd: (_spec, r) =>
-      progress.repeatFinished(
-        r.status === 'ok'
-          ? `ok: ${Math.round(r.load!.throughput.requestsPerSec)} req/s, p99 ${(r.load!.latency.p99Us / 1000).toFixed(2)} ms${r.notes.length ? ` (${r.notes.join('; ')})` : ''}`
-          : `failed: ${r.failure}`,
-      ),
-  };
+function repeatOutcome(r: CellRecord['repeats'][number]): string {
+  if (r.status !== 'ok') return `failed: ${r.failure}`;
+  const notes = r.notes.length ? ` (${r.notes.join('; ')})` : '';
+  return `ok: ${Math.round(r.load!.throughput.requestsPerSec)} req/s, p99 ${(r.load!.latency.p99Us / 1000).toFixed(2)} ms${notes}`;
+}
 
-  try {
-    for (const spec of cells) {
-      const record = await runOneCell(spec, results.cells, ctx, config.repeat, () => interrupted);
-      results.cells.push(record);
-      progress.cellFinished();
-      writeResults(dir, results);
-    }
-    if (!config.calibration) {
-      results.calibration = { skipped: true, reason: 'disabled with --no-calibration' };
-    } else if (tools && 'missing' in tools) {
-      results.calibration = { skipped: true, reason: `${tools.missing.join(' and ')} not found on PATH`, install: INSTALL_HINT };
-    } else if (interrupted) {
-      results.calibration = { skipped: true, reason: 'interrupted before calibration' };
-    } else if (tools) {
-      results.calibration = await runCalibration(tools, config.calibrationConnections, settings, placement, (l) =>
-        progress.log(l),
-      ).catch((err: Error): CalibrationResult => ({ skipped: true, reason: `calibration failed: ${err.message}` }));
-    }
-  } finally {
-    progress.finish();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+async function calibrate(
+  config: SuiteConfig,
+  tools: ReturnType<typeof findCalibrationTools> | null,
+  session: RunSession,
+  settings: RunSettings,
+  log: (line: string) => void,
+): Promise<CalibrationResult> {
+  if (!config.calibration) return { skipped: true, reason: 'disabled with --no-calibration' };
+  if (tools && 'missing' in tools) return { skipped: true, reason: `${tools.missing.join(' and ')} not found on PATH`, install: INSTALL_HINT };
+  if (session.interrupted()) return { skipped: true, reason: 'interrupted before calibration' };
+  return runCalibration(tools!, config.calibrationConnections, settings, session.placement, log).catch(
+    (err: Error): CalibrationResult => ({ skipped: true, reason: `calibration failed: ${err.message}` }),
+  );
+}
 
-  results.status = interrupted ? 'interrupted' : 'complete';
-  const loadAtEnd = loadAverage();
-  results.machine.loadAverageAtEnd = loadAtEnd;
-  results.finishedAt = new Date().toISOString();
-  results.elapsedSec = Math.round((Date.now() - started) / 100) / 10;
+/** Charts, the report and the latest link, made from whatever was recorded. */
+async function drawAndExplain(results: RunResults, session: RunSession, log: (line: string) => void): Promise<void> {
+  const { dir } = session;
   try {
     // Loaded here, not at the top: the native canvas is needed only once there is something to draw.
     const { renderCharts } = await import('./charts/png.js');
@@ -344,51 +284,96 @@ export async function runSuite(config: SuiteConfig, log: (line: string) => void 
   } catch (err) {
     log(`charts could not be drawn: ${(err as Error).message}`);
   }
-  writeResults(dir, results);
+  session.writeRecord('results.json', results);
   try {
     const report = writeReportFor(results, dir);
     log(`report: ${report.markdown}, ${report.html}`);
   } catch (err) {
     log(`the report could not be written: ${(err as Error).message} (npm run report -- ${dir} tries again)`);
   }
-  pointLatestAt(config.outDir, runId);
+  session.pointLink('latest');
+}
 
+function printSummary(results: RunResults, plan: SuitePlan, dir: string): void {
   for (const cell of results.cells) process.stdout.write(summaryLine(cell) + '\n');
   const transports = transportLines(results.cells);
   if (transports) process.stdout.write(transports + '\n');
   process.stdout.write(calibrationLine(results.calibration) + '\n');
   const failed = results.cells.filter((c) => c.status !== 'ok').length;
   process.stdout.write(
-    `${results.cells.length} cells (${failed} failed or partial) in ${formatDuration(results.elapsedSec)} ` +
-      `(estimated ${formatDuration(estimate)}); load average ${results.machine.loadAverageAtStart[0]} at the start, ` +
-      `${loadAtEnd[0]} at the end; results in ${dir}\n`,
+    `${results.cells.length} cells (${failed} failed or partial) in ${formatDuration(results.elapsedSec ?? 0)} ` +
+      `(estimated ${formatDuration(plan.estimateSec)}); load average ${results.machine.loadAverageAtStart[0]} at the start, ` +
+      `${results.machine.loadAverageAtEnd?.[0]} at the end; results in ${dir}\n`,
   );
-  return { runDir: dir, results, exitCode: interrupted ? 130 : 0 };
+}
+
+export async function runSuite(config: SuiteConfig, log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<SuiteOutcome> {
+  const plan = planSuite(config);
+  if (plan.cells.length === 0) throw new Error('the selection leaves no cells to run');
+  log(describePlan(config, plan));
+
+  const tools = config.calibration ? findCalibrationTools() : null;
+  if (tools && 'missing' in tools) log(`${tools.missing.join(' and ')} not found on PATH: ${INSTALL_HINT}`);
+  if (config.dryRun) {
+    for (const { spec } of plan.cells) process.stdout.write(`${spec.id}\n`);
+    return { runDir: null, results: null, exitCode: 0 };
+  }
+
+  const session = openRunSession(config, { proc: 'optional', finishing: 'the current run' }, log);
+  const started = new Date();
+  const results = emptyResults(config, plan, session, started);
+  session.writeRecord('results.json', results);
+  results.nodeCosts = await measureCosts(log);
+  session.writeRecord('results.json', results);
+
+  const progress = new Progress({ totalCells: plan.cells.length, totalRuns: plan.runs, estimatedSec: plan.estimateSec });
+  const ctx: CellRunContext = {
+    serverScript: config.serverScript,
+    placement: session.placement,
+    settings: plan.settings,
+    clkTck: session.clkTck,
+    interrupted: session.interrupted,
+    onRepeatStart: (spec, i, repeats) => progress.repeatStarted(spec, i, repeats),
+    onRepeatEnd: (_spec, r) => progress.repeatFinished(repeatOutcome(r)),
+  };
+  try {
+    for (const cell of plan.cells) {
+      results.cells.push(await runOneCell(cell, results.cells, ctx));
+      progress.cellFinished(cell.repeats);
+      session.writeRecord('results.json', results);
+    }
+    results.calibration = await calibrate(config, tools, session, plan.settings, (l) => progress.log(l));
+  } finally {
+    progress.finish();
+    session.close();
+  }
+
+  results.status = session.interrupted() ? 'interrupted' : 'complete';
+  results.machine.loadAverageAtEnd = loadAverage();
+  results.finishedAt = new Date().toISOString();
+  results.elapsedSec = Math.round((Date.now() - started.getTime()) / 100) / 10;
+  await drawAndExplain(results, session, log);
+  printSummary(results, plan, session.dir);
+  return { runDir: session.dir, results, exitCode: session.interrupted() ? 130 : 0 };
 }
 
 /**
  * Runs one cell, or records why it could not run. Open-loop cells take their
  * rate from the closed-loop kv cells already recorded in this run.
  */
-async function runOneCell(
-  spec: CellSpec,
-  done: readonly CellRecord[],
-  ctx: CellRunContext,
-  repeat: number,
-  interrupted: () => boolean,
-): Promise<CellRecord> {
-  if (interrupted()) return unrunCell(spec, repeatsFor(spec, repeat, ctx.settings.http?.repeat ?? repeat), 'interrupted before this cell ran');
-  if (spec.variant.kind !== 'open-loop') return runCell(spec, null, ctx);
+async function runOneCell({ spec, repeats }: PlannedCell, done: readonly CellRecord[], ctx: CellRunContext): Promise<CellRecord> {
+  if (ctx.interrupted()) return unrunCell(spec, repeats, 'interrupted before this cell ran');
+  if (spec.variant.kind !== 'open-loop') return runCell(spec, repeats, null, ctx);
 
   const measured = done.map((c) => ({ ...c, medianRps: c.summary?.requestsPerSec?.median ?? null }));
   const saturation = saturationThroughput(measured, spec.model);
   if (saturation === undefined) {
-    return unrunCell(spec, repeat, `no successful closed-loop kv cell for ${spec.model} in this run to derive the rate from`);
+    return unrunCell(spec, repeats, `no successful closed-loop kv cell for ${spec.model} in this run to derive the rate from`);
   }
   const [rate] = openLoopRates(saturation, [spec.variant.rateFraction]);
   const note = `target rate ${rate} req/s = ${Math.round(spec.variant.rateFraction * 100)}% of ${Math.round(saturation)} req/s, ` +
     `the best closed-loop kv median for ${spec.model} in this run`;
-  return runCell(spec, rate, ctx, [note]);
+  return runCell(spec, repeats, rate, ctx, [note]);
 }
 
 export function defaultCalibrationConnections(quick: boolean): number[] {

@@ -1,13 +1,15 @@
 // The generated report: REPORT.md and report.html, written beside a run's
 // results.json from that file alone.
 //
-// The suite calls `writeReport(runDir)` at the end of every run; `npm run
-// report -- results/<run-id>` calls it again whenever the report's code has
-// changed, so an old run can be re-read without being re-run.
+// At the end of every run the suite hands the results it holds in memory,
+// just written to results.json, to `writeReportFor`; `npm run report --
+// results/<run-id>` reads a results.json back with `writeReport` whenever the
+// report's code has changed, so an old run can be re-read without being
+// re-run. Both write the same two files from the same record.
 
-import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { NodeCosts } from '../costs/index.js';
+import { writeFileAtomically } from '../record-file.js';
 import { buildReport } from './build.js';
 import { readResults, type ReportResults } from './data.js';
 import { renderHtml } from './html.js';
@@ -28,20 +30,13 @@ export interface ReportOptions {
   costsNow?: NodeCosts;
 }
 
-/** Writes through a temporary file, so a reader never opens half a report. */
-function writeAtomically(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
-}
-
 /** Renders both files for results already in memory, into `dir`. */
 export function writeReportFor(results: ReportResults, dir: string, options: ReportOptions = {}): WrittenReport {
   const built = buildReport(results, { dir, costsNow: options.costsNow });
   const markdown = path.join(dir, 'REPORT.md');
   const html = path.join(dir, 'report.html');
-  writeAtomically(markdown, renderMarkdown(built.blocks));
-  writeAtomically(html, renderHtml(built.title, built.blocks, built.charts));
+  writeFileAtomically(markdown, renderMarkdown(built.blocks));
+  writeFileAtomically(html, renderHtml(built.title, built.blocks, built.charts));
   return { markdown, html };
 }
 
