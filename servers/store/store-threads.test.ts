@@ -154,3 +154,46 @@ describe('SharedStore under worker threads', () => {
     expect(usage.liveBytes).toBeGreaterThan(usage.capacityBytes - 600);
   });
 });
+
+/** Starts a thread that takes the store's lock, says so, and then holds it for `holdMs` (or for ever) without a `finally`. */
+async function threadHoldingTheLock(store: SharedStore, holdMs: number | 'for ever'): Promise<Worker> {
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    import(workerData.storeModule).then((lib) => {
+      const store = new lib.SharedStore(workerData.storeBuffer);
+      store.mutex.lock();
+      parentPort.postMessage('holding');
+      const until = workerData.holdMs === 'for ever' ? Infinity : Date.now() + workerData.holdMs;
+      while (Date.now() < until) {}
+      store.mutex.unlock();
+    });`;
+  const worker = new Worker(code, { eval: true, workerData: { storeModule: STORE_MODULE, storeBuffer: store.buffer, holdMs } });
+  await new Promise((resolve) => worker.once('message', resolve));
+  return worker;
+}
+
+describe('SharedStore when the thread holding its lock dies', () => {
+  it('lets the next thread take the lock over from a thread terminated inside it, repair, and go on', async () => {
+    const store = SharedStore.create(1);
+    store.set('kept', 'before');
+    const holder = await threadHoldingTheLock(store, 'for ever');
+    await holder.terminate();
+    const started = performance.now();
+    expect(store.get('kept')).toBe('before');
+    store.set('after', 'works');
+    expect(store.get('after')).toBe('works');
+    expect(store.usage()).toMatchObject({ keys: 2, repairs: 1 });
+    // It waited about one holder check (100 ms), not for ever.
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it('waits for a live thread that holds the lock for a long time, and takes nothing over from it', async () => {
+    const store = SharedStore.create(1);
+    const holder = await threadHoldingTheLock(store, 400);
+    const started = performance.now();
+    store.set('waited', 'yes');
+    expect(performance.now() - started).toBeGreaterThan(200);
+    expect(store.usage().repairs).toBe(0);
+    await holder.terminate();
+  });
+});

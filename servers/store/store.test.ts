@@ -95,7 +95,7 @@ describe('SharedStore basics', () => {
   it('reports its keys and the heap bytes they take, and a capacity inside the buffer', () => {
     const store = SharedStore.create(1);
     const empty = store.usage();
-    expect(empty).toEqual({ keys: 0, liveBytes: 0, capacityBytes: empty.capacityBytes });
+    expect(empty).toEqual({ keys: 0, liveBytes: 0, capacityBytes: empty.capacityBytes, compactions: 0, repairs: 0 });
     expect(empty.capacityBytes).toBeGreaterThan(0.8 * MiB);
     expect(empty.capacityBytes).toBeLessThan(MiB);
     store.set('a', 'x'.repeat(100));
@@ -148,14 +148,27 @@ describe('SharedStore when full', () => {
     expect(store.usage()).toEqual(before);
   });
 
-  it('when full, still overwrites a key with a value that fits in the room its old value frees', () => {
+  it('when full of live data, refuses an overwrite at once and keeps the old value: the new record needs room beside the old', () => {
     const store = SharedStore.create(SMALLEST_MB);
     let stored = 0;
     while (!refusesAsFull(() => store.set(`key${stored}`, 'a'.repeat(1000)))) stored++;
-    store.set('key0', 'b'.repeat(1000));
-    store.set('key1', 'small');
-    expect(store.get('key0')).toBe('b'.repeat(1000));
-    expect(store.get('key1')).toBe('small');
+    expect(refusesAsFull(() => store.set('key0', 'b'.repeat(1000)))).toBe(true);
+    expect(store.get('key0')).toBe('a'.repeat(1000));
+    expect(store.usage().compactions).toBe(0);
+  });
+
+  it('overwrites in a full heap once a sixteenth of it is dead, compacting once to make room for many writes', () => {
+    const store = SharedStore.create(SMALLEST_MB);
+    let stored = 0;
+    while (!refusesAsFull(() => store.set(`key${stored}`, 'a'.repeat(1000)))) stored++;
+    const { capacityBytes } = store.usage();
+    const freed = Math.ceil(capacityBytes / 16 / recordBytes('key00', 'a'.repeat(1000)));
+    for (let i = 0; i < freed; i++) store.delete(`key${i}`);
+    for (let i = freed; i < freed + 3; i++) store.set(`key${i}`, 'b'.repeat(1000));
+    store.set(`key${freed + 3}`, 'small');
+    expect(store.usage().compactions).toBe(1);
+    expect(store.get(`key${freed}`)).toBe('b'.repeat(1000));
+    expect(store.get(`key${freed + 3}`)).toBe('small');
     expect(store.get(`key${stored - 1}`)).toBe('a'.repeat(1000));
   });
 
@@ -200,8 +213,34 @@ describe('SharedStore when full', () => {
     store.set('0', 'overwritten');
     expect(store.get('0')).toBe('overwritten');
     expect(store.delete('1')).toBe(true);
-    store.set('fresh', 'fits again');
     for (let i = 2; i < keys; i++) expect(store.get(`${i}`)).toBe('');
+  });
+
+  it('lets new keys into a full index again once deletes leave tombstones worth clearing (a sixteenth of its slots)', () => {
+    const store = SharedStore.create(SMALLEST_MB);
+    let keys = 0;
+    while (!refusesAsFull(() => store.set(`${keys}`, ''))) keys++;
+    const deleted = 192;
+    for (let i = 0; i < deleted; i++) expect(store.delete(`${i}`)).toBe(true);
+    for (let i = 0; i < deleted; i++) store.set(`fresh${i}`, 'fits again');
+    expect(store.usage().keys).toBe(768);
+    for (let i = deleted; i < keys; i++) expect(store.get(`${i}`)).toBe('');
+    for (let i = 0; i < deleted; i++) expect(store.get(`fresh${i}`)).toBe('fits again');
+  });
+
+  it('pays for an overwrite on a full index about what it pays on a half-full one: no compaction per write', () => {
+    const costOfOverwrites = (fill: number) => {
+      const store = SharedStore.create(1);
+      for (let i = 0; i < fill; i++) store.set(`k${i}`, 'v');
+      const started = performance.now();
+      for (let round = 0; round < 2000; round++) store.set(`k${round % 50}`, `${round}`);
+      return { ms: performance.now() - started, compactions: store.usage().compactions };
+    };
+    // 1 MiB of store has 16,384 index slots, 12,288 of them usable: fill them all.
+    const full = costOfOverwrites(12_288);
+    const half = costOfOverwrites(6_144);
+    expect(full.compactions).toBe(0);
+    expect(full.ms).toBeLessThan(Math.max(10 * half.ms, 20));
   });
 });
 
@@ -230,7 +269,7 @@ describe('SharedStore compaction', () => {
     expect(store.get('temp9899')).toBeUndefined();
   });
 
-  it('agrees with a Map under any sequence of sets, deletes and increments, refusing exactly the writes that do not fit', () => {
+  it('agrees with a Map under any sequence of sets, deletes and increments, refusing only writes that do not fit with room to spare', () => {
     type Op =
       | { kind: 'set'; key: number; length: number; fill: number }
       | { kind: 'delete'; key: number }
@@ -251,11 +290,15 @@ describe('SharedStore compaction', () => {
         const { capacityBytes } = store.usage();
         const model = new Map<string, string>();
         let modelBytes = 0;
+        // A write is refused when the live data, its old record included, and
+        // its new record would leave less than a sixteenth of the heap free,
+        // and never when they leave more than that.
         const write = (name: string, value: string, doWrite: () => void) => {
           const old = model.get(name);
           const after = modelBytes - (old === undefined ? 0 : recordBytes(name, old)) + recordBytes(name, value);
           const refused = refusesAsFull(doWrite);
-          expect(refused).toBe(after > capacityBytes);
+          if (after > capacityBytes) expect(refused).toBe(true);
+          if (modelBytes + recordBytes(name, value) <= (capacityBytes * 15) / 16) expect(refused).toBe(false);
           if (refused) return;
           model.set(name, value);
           modelBytes = after;
@@ -288,7 +331,7 @@ describe('SharedStore compaction', () => {
             case 'get':
               expect(store.get(name)).toBe(model.get(name));
           }
-          expect(store.usage()).toEqual({ keys: model.size, liveBytes: modelBytes, capacityBytes });
+          expect(store.usage()).toMatchObject({ keys: model.size, liveBytes: modelBytes, capacityBytes });
         });
         for (const [name, value] of model) expect(store.get(name)).toBe(value);
       }),
