@@ -29,7 +29,7 @@ import type { CellSpec } from './matrix.js';
 import { pinnedCommand, type Placement } from './pin.js';
 import type { CellRecord, CellSummary, RepeatRecord, RunSettings } from './results.js';
 import { allowedCpus, ResourceSampler, summariseSamples } from './sampler.js';
-import { startServer, waitForHttpPing, waitForPong, type ServerHandle } from './server-process.js';
+import { startServer, waitForHttpPing, waitForPong, type ServerHandle, type ServerSettings } from './server-process.js';
 import { StatsSampler, takeStats } from './stats-sampler.js';
 import { medianIndex, spread } from './stats.js';
 
@@ -211,22 +211,30 @@ function emptyRepeat(index: number): RepeatRecord {
   };
 }
 
+/** One repeat's record, and the settings its server announced (null if it never did). */
+interface RepeatOutcome {
+  record: RepeatRecord;
+  settings: ServerSettings | null;
+}
+
 async function runRepeat(
   spec: CellSpec,
   flags: string[],
   index: number,
   targetRate: number | null,
   ctx: CellRunContext,
-): Promise<RepeatRecord> {
+): Promise<RepeatOutcome> {
   const began = performance.now();
   const record = emptyRepeat(index);
   const s = ctx.settings;
   let server: ServerHandle | undefined;
+  let settings: ServerSettings | null = null;
   let sampler: ResourceSampler | undefined;
   let stats: StatsSampler | undefined;
   try {
     const { command, args } = pinnedCommand(ctx.placement, process.execPath, [ctx.serverScript, ...flags]);
     server = await startServer({ command, args });
+    settings = server.settings;
     Object.assign(record.server, {
       pid: server.pid,
       port: server.port,
@@ -292,7 +300,7 @@ async function runRepeat(
     }
     record.wallSec = Math.round((performance.now() - began) / 10) / 100;
   }
-  return record;
+  return { record, settings };
 }
 
 /** The median and spread of each key figure over the repeats that produced a load result. */
@@ -332,7 +340,13 @@ export function summariseRepeats(repeats: readonly RepeatRecord[]): {
   };
 }
 
-function cellRecord(spec: CellSpec, flags: string[], targetRate: number | null, repeats: RepeatRecord[], notes: string[]): CellRecord {
+/** How the cell's servers were started (flags) and what they said they ran with (settings). */
+interface CellServers {
+  flags: string[];
+  settings: ServerSettings | null;
+}
+
+function cellRecord(spec: CellSpec, servers: CellServers, targetRate: number | null, repeats: RepeatRecord[], notes: string[]): CellRecord {
   const { summary, medianRepeat } = summariseRepeats(repeats);
   const ok = repeats.filter((r) => r.status === 'ok').length;
   const status = ok === repeats.length && ok > 0 ? 'ok' : ok > 0 ? 'partial' : 'failed';
@@ -346,7 +360,8 @@ function cellRecord(spec: CellSpec, flags: string[], targetRate: number | null, 
     transport: spec.transport,
     series: spec.series,
     group: spec.group,
-    serverFlags: flags,
+    serverFlags: servers.flags,
+    serverSettings: servers.settings,
     targetRate,
     status,
     ...(reasons.length > 0 ? { failure: reasons.join('; ') } : {}),
@@ -360,7 +375,7 @@ function cellRecord(spec: CellSpec, flags: string[], targetRate: number | null, 
 /** A cell that could not run at all, recorded with the reason instead of being left out. */
 export function unrunCell(spec: CellSpec, repeat: number, reason: string, targetRate: number | null = null): CellRecord {
   const repeats = Array.from({ length: repeat }, (_, i) => ({ ...emptyRepeat(i), failure: reason }));
-  return cellRecord(spec, serverFlags(spec), targetRate, repeats, []);
+  return cellRecord(spec, { flags: serverFlags(spec), settings: null }, targetRate, repeats, []);
 }
 
 /** Runs the cell `count` times (the suite's plan says how many), each repeat on a fresh server. */
@@ -371,7 +386,7 @@ export async function runCell(
   ctx: CellRunContext,
   notes: string[] = [],
 ): Promise<CellRecord> {
-  const flags = serverFlags(spec);
+  const servers: CellServers = { flags: serverFlags(spec), settings: null };
   const repeats: RepeatRecord[] = [];
   for (let i = 0; i < count; i++) {
     if (ctx.interrupted()) {
@@ -379,9 +394,10 @@ export async function runCell(
       continue;
     }
     ctx.onRepeatStart?.(spec, i, count);
-    const repeat = await runRepeat(spec, flags, i, targetRate, ctx);
-    repeats.push(repeat);
-    ctx.onRepeatEnd?.(spec, repeat);
+    const { record, settings } = await runRepeat(spec, servers.flags, i, targetRate, ctx);
+    servers.settings ??= settings;
+    repeats.push(record);
+    ctx.onRepeatEnd?.(spec, record);
   }
-  return cellRecord(spec, flags, targetRate, repeats, notes);
+  return cellRecord(spec, servers, targetRate, repeats, notes);
 }

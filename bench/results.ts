@@ -15,7 +15,7 @@ import type { HttpLoadOptions, HttpLoadResult } from './http-load.js';
 import type { BenchWorkload, CellVariant, Model, Transport } from './matrix.js';
 import type { Placement } from './pin.js';
 import type { ProcSample, ResourceSummary } from './sampler.js';
-import type { StopInfo } from './server-process.js';
+import type { ServerSettings, StopInfo } from './server-process.js';
 import type { StatsSample } from './stats-sampler.js';
 import type { Spread } from './stats.js';
 
@@ -86,6 +86,14 @@ export interface CellRecord {
   group: string;
   /** Every flag the server was started with (the port is always 0: the server picks one). */
   serverFlags: string[];
+  /**
+   * What the servers said they ran with, read from the listening line of the
+   * first repeat whose server started: the pool's worker count, the
+   * per-connection worker cap, and the rest, by flag name. Null if no server
+   * started. Files written before it was recorded lack it; the report then
+   * reads each repeat's `listeningLine` the same way.
+   */
+  serverSettings: ServerSettings | null;
   /** Open-loop cells: the rate asked for, derived from this run's closed-loop kv throughput. */
   targetRate: number | null;
   status: 'ok' | 'partial' | 'failed';

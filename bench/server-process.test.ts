@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseListeningAddresses, parseListeningLine, startServer, waitForPong } from './server-process.js';
+import { parseListening, parseListeningAddresses, parseListeningLine, startServer, waitForPong } from './server-process.js';
 
 const fake = fileURLToPath(new URL('./test-support/fake-server.mjs', import.meta.url));
 const fakeServer = (...flags: string[]) => ({ command: process.execPath, args: [fake, ...flags] });
@@ -38,10 +38,23 @@ describe('parseListeningLine', () => {
   });
 });
 
+describe('parseListening', () => {
+  it('reads the settings after the addresses by flag name, whole numbers as numbers', () => {
+    expect(parseListening('listening on 127.0.0.1:40123 model=pool workers=2 offload=heavy queue=1024 test-hooks=on')).toEqual({
+      line: { host: '127.0.0.1', port: 40123 },
+      http: null,
+      settings: { model: 'pool', workers: 2, offload: 'heavy', queue: 1024, 'test-hooks': 'on' },
+    });
+    expect(parseListening('listening on http=127.0.0.1:43359 model=per-connection max-workers=264')?.settings).toEqual({ model: 'per-connection', 'max-workers': 264 });
+    expect(parseListening('listening on nowhere model=pool')).toBeNull();
+  });
+});
+
 describe('startServer and stop', () => {
   it('starts a server on the port it chose, answers PING, and stops it gracefully with SIGTERM', async () => {
     const server = await startServer(fakeServer());
     expect(server.port).toBeGreaterThan(0);
+    expect(server.settings).toEqual({ model: 'fake' });
     await waitForPong(server.host, server.port!);
     const stop = await server.stop();
     expect(stop).toMatchObject({ code: 0, forced: false, exitedEarly: false });

@@ -48,6 +48,8 @@ export interface ServerHandle {
   /** The HTTP front's address, when the server serves one. */
   http: Address | null;
   listeningLine: string;
+  /** The settings the listening line announced. */
+  settings: ServerSettings;
   startupMs: number;
   hasExited(): boolean;
   exitInfo(): ExitInfo | null;
@@ -60,27 +62,59 @@ const TAIL_BYTES = 4096;
 const ADDRESS = /^(http=)?([^\s=:\[\]]+|\[[^\]]+\]):(\d+)$/;
 
 /**
- * The addresses in a `listening on ...` line: the line protocol's
- * (`127.0.0.1:7070`), the HTTP front's (`http=127.0.0.1:7080`), or both, in
- * the words before the settings. Null if the line announces neither.
+ * What a server says it runs with: the `name=value` words of its listening
+ * line after the addresses, by the name of the flag that sets each
+ * (`workers`, `max-workers`, `model`), whole numbers as numbers. The pool's
+ * default worker count depends on the machine, so the flags alone do not say.
  */
-export function parseListeningAddresses(line: string): { line: Address | null; http: Address | null } | null {
-  const m = /^listening on (.*)$/.exec(line.trim());
+export type ServerSettings = Record<string, number | string>;
+
+/** A `listening on ...` line, read once: where the server listens, and with what settings. */
+export interface ListeningAnnouncement {
+  line: Address | null;
+  http: Address | null;
+  settings: ServerSettings;
+}
+
+/**
+ * Reads a `listening on ...` line: the line protocol's address
+ * (`127.0.0.1:7070`), the HTTP front's (`http=127.0.0.1:7080`), or both, in
+ * the words before the settings, then the settings. Null if the line
+ * announces neither address. This is the one reader of that line: the suite
+ * records what it returns, and the report reads old files' lines with it.
+ */
+export function parseListening(text: string): ListeningAnnouncement | null {
+  const m = /^listening on (.*)$/.exec(text.trim());
   if (!m) return null;
-  const found: { line: Address | null; http: Address | null } = { line: null, http: null };
-  for (const word of m[1].split(/\s+/)) {
-    const a = ADDRESS.exec(word);
+  const words = m[1].split(/\s+/);
+  const found: ListeningAnnouncement = { line: null, http: null, settings: {} };
+  let n = 0;
+  for (; n < words.length; n++) {
+    const a = ADDRESS.exec(words[n]);
     if (!a) break;
     const port = Number(a[3]);
     if (!Number.isInteger(port) || port <= 0 || port > 65535) return null;
     found[a[1] ? 'http' : 'line'] = { host: a[2].replace(/^\[|\]$/g, ''), port };
   }
-  return found.line || found.http ? found : null;
+  if (!found.line && !found.http) return null;
+  for (const word of words.slice(n)) {
+    const eq = word.indexOf('=');
+    if (eq <= 0) continue;
+    const value = word.slice(eq + 1);
+    found.settings[word.slice(0, eq)] = /^\d+$/.test(value) ? Number(value) : value;
+  }
+  return found;
+}
+
+/** The addresses in a `listening on ...` line, or null if it announces none. */
+export function parseListeningAddresses(line: string): { line: Address | null; http: Address | null } | null {
+  const found = parseListening(line);
+  return found ? { line: found.line, http: found.http } : null;
 }
 
 /** The line-protocol host and port from a `listening on host:port ...` line, or null if it names none. */
 export function parseListeningLine(line: string): Address | null {
-  return parseListeningAddresses(line)?.line ?? null;
+  return parseListening(line)?.line ?? null;
 }
 
 function keepTail(current: string, chunk: string): string {
@@ -132,7 +166,7 @@ export function startServer(cmd: ServerCommand, startupTimeoutMs = 10_000): Prom
       while ((newline = stdoutBuffer.indexOf('\n')) >= 0) {
         const line = stdoutBuffer.slice(0, newline).trim();
         stdoutBuffer = stdoutBuffer.slice(newline + 1);
-        const address = parseListeningAddresses(line);
+        const address = parseListening(line);
         if (!address) continue;
         settled = true;
         clearTimeout(timer);
@@ -145,7 +179,7 @@ export function startServer(cmd: ServerCommand, startupTimeoutMs = 10_000): Prom
 
 function handleFor(
   child: ChildProcess,
-  address: { line: Address | null; http: Address | null },
+  address: ListeningAnnouncement,
   listeningLine: string,
   startupMs: number,
   exited: Promise<ExitInfo>,
@@ -158,6 +192,7 @@ function handleFor(
     port: address.line?.port ?? null,
     http: address.http,
     listeningLine,
+    settings: address.settings,
     startupMs,
     hasExited: () => exitInfo() !== null,
     exitInfo,

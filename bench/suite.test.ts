@@ -57,6 +57,7 @@ describe('npm run bench on a tiny matrix', () => {
       expect(cell.summary!.requestsPerSec!.median).toBeGreaterThan(0);
       expect(cell.repeats[0].load!.errors.total).toBe(0);
       expect(cell.repeats[0].samples.length).toBeGreaterThan(1);
+      expect(cell.serverSettings).toMatchObject({ model: 'async', 'max-connections': expect.any(Number) });
     }
     expect(results.machine.cores).toBe(os.cpus().length);
     expect(results.calibration).toMatchObject({ skipped: true });

@@ -6,16 +6,19 @@
 // the file's layout; everything else asks it for "the cells of this chart",
 // "this model's points", "the pool's worker count in this run".
 //
-// Two things the report can use are not (yet) in every results file: the
-// Node costs measured on the run's machine (`nodeCosts`) and STATS replies
-// sampled during each repeat (`statsSamples`). Both are optional here, and
-// every use of them says "not measured in this run" when they are missing.
+// Three things the report can use are not (yet) in every results file: the
+// Node costs measured on the run's machine (`nodeCosts`), STATS replies
+// sampled during each repeat (`statsSamples`), and the settings each cell's
+// servers announced (`serverSettings`). All are optional here. Every use of
+// the first two says "not measured in this run" when they are missing; the
+// settings are then read from the listening line each repeat kept.
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { chartGroups, type ChartGroup } from '../charts/model.js';
 import type { NodeCosts } from '../costs/index.js';
 import type { CellRecord, RepeatRecord, RunResults } from '../results.js';
+import { parseListening, type ServerSettings } from '../server-process.js';
 
 /** One STATS reply, and when it was taken (ms since the repeat's server started being sampled). */
 export interface StatsSample {
@@ -24,7 +27,7 @@ export interface StatsSample {
 }
 
 export type ReportRepeat = RepeatRecord & { statsSamples?: StatsSample[] };
-export type ReportCell = Omit<CellRecord, 'repeats'> & { repeats: ReportRepeat[] };
+export type ReportCell = Omit<CellRecord, 'repeats' | 'serverSettings'> & { repeats: ReportRepeat[]; serverSettings?: ServerSettings | null };
 
 /** A results file as the report reads it: the suite's record plus the optional extras. */
 export type ReportResults = Omit<RunResults, 'cells'> & {
@@ -120,15 +123,27 @@ export function representativeRepeat(cell: ReportCell): ReportRepeat | undefined
 export const medianRps = (c: ReportCell): number | undefined => c.summary?.requestsPerSec?.median;
 
 /**
- * A server setting read back from the `listening on` line the server printed,
- * which states what it actually ran with (the pool's default worker count
- * depends on the machine, so the flags alone do not say).
+ * What the cell's servers said they ran with. The suite records it as
+ * `serverSettings`; for a file written before it did, the listening line
+ * each repeat kept is read the same way the suite reads it.
+ */
+function settingsOf(cell: ReportCell): ServerSettings {
+  if (cell.serverSettings) return cell.serverSettings;
+  for (const r of cell.repeats) {
+    const announced = r.server.listeningLine ? parseListening(r.server.listeningLine) : null;
+    if (announced) return announced.settings;
+  }
+  return {};
+}
+
+/**
+ * A server setting as the server stated it (the pool's default worker count
+ * depends on the machine, so the flags alone do not say), or else as the
+ * flags set it.
  */
 export function serverSetting(cell: ReportCell, name: string): number | undefined {
-  for (const r of cell.repeats) {
-    const m = r.server.listeningLine?.match(new RegExp(`(?:^|\\s)${name}=(\\d+)(?:\\s|$)`));
-    if (m) return Number(m[1]);
-  }
+  const stated = settingsOf(cell)[name];
+  if (typeof stated === 'number') return stated;
   const flag = cell.serverFlags.findIndex((f) => f === `--${name}` || f.startsWith(`--${name}=`));
   if (flag >= 0) {
     const value = cell.serverFlags[flag].includes('=') ? cell.serverFlags[flag].split('=')[1] : cell.serverFlags[flag + 1];

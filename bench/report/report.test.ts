@@ -150,6 +150,16 @@ describe('predictions', () => {
     expect(rps('pool/sleep/c16')).toBeCloseTo(400, 6);
   });
 
+  it('reads the worker count from the settings the suite recorded, and from the listening line in files without them', () => {
+    const r = loadFixture();
+    const c = cell(r, 'pool/sleep/c16');
+    const ceiling = () => (ceilingFor(c, { results: r }) as { rps: number }).rps;
+    expect(c.serverSettings).toBeUndefined();
+    expect(ceiling()).toBeCloseTo(200, 6);
+    c.serverSettings = { model: 'pool', workers: 4 };
+    expect(ceiling()).toBeCloseTo(400, 6);
+  });
+
   it('bounds CPU work by cores ÷ the measured cost of one WORK, and says so when the cost was not measured', () => {
     const bare = loadFixture();
     const none = ceilingFor(cell(bare, 'pool/cpu/c4'), { results: bare });

@@ -8,6 +8,7 @@ import { defaultLoadOptions, type LoadResult } from '../../clients/load/index.js
 import { buildMatrix, httpCoverage, type CellSpec, type MatrixSelection } from '../matrix.js';
 import { httpLoadOptionsFor, serverFlags, summariseRepeats } from '../cell.js';
 import type { CellRecord, RepeatRecord, RunResults } from '../results.js';
+import { parseListening } from '../server-process.js';
 
 const PERCENTILES = [0, 50, 75, 90, 95, 99, 99.9, 99.99, 100];
 
@@ -109,6 +110,7 @@ function fakeCell(spec: CellSpec, repeat: number): CellRecord {
     series: spec.series,
     group: spec.group,
     serverFlags: serverFlags(spec),
+    serverSettings: parseListening(repeats[0].server.listeningLine!)?.settings ?? null,
     targetRate,
     status: failed ? 'failed' : 'ok',
     ...(failed ? { failure: 'the load run timed out after 19 s' } : {}),
