@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import net from 'node:net';
 import { MODELS } from './config.js';
-import { LineClient, pause, residentMiB, withServer } from './test-support/server-process.js';
+import { LineClient, pause, rawConnection, residentMiB, withServer } from './test-support/server-process.js';
 
 describe.each(MODELS)('the %s model under bad input', (model) => {
   it('returns binary bytes, NUL and invalid UTF-8 unchanged through ECHO, SET and GET', async () => {
@@ -247,14 +247,6 @@ describe('the per-connection model at its worker cap', () => {
     });
   }, 60_000);
 });
-
-function rawConnection(port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
-    socket.on('error', () => {});
-    socket.once('error', reject);
-  });
-}
 
 /** Writes; resolves false if the socket's buffer does not drain within `stallMs` (the peer stopped reading). */
 function writeOrStall(socket: net.Socket, text: string, stallMs: number): Promise<boolean> {

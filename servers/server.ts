@@ -14,6 +14,7 @@ import type { ServerConfig } from './config.js';
 import type { ModelContext, ServerModel } from './models/model.js';
 import type { CodecName } from './protocol/codec.js';
 import { refusal } from './protocol/codecs.js';
+import { closeConnection } from './protocol/socket-session.js';
 import { createAsyncModel } from './models/async.js';
 import { createBlockingModel } from './models/blocking.js';
 import { createPerConnectionModel } from './models/per-connection.js';
@@ -92,7 +93,7 @@ function admit(socket: net.Socket, protocol: CodecName, context: ModelContext, m
   socket.setNoDelay(true);
   if (counters.get('connectionsOpen') >= config.maxConnections) {
     counters.add('connectionsRejected');
-    socket.end(refusal(protocol, 'max connections'));
+    closeConnection(socket, refusal(protocol, 'max connections'));
     return;
   }
   counters.add('connectionsOpen');

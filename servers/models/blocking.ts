@@ -21,7 +21,7 @@ import type { ModelContext, ServerModel } from './model.js';
 import { statsFor } from './model.js';
 import { blockThread, handleCommand, Runtime, testHooksFor } from '../protocol/execute.js';
 import type { CodecName } from '../protocol/codec.js';
-import { SocketSessions } from '../protocol/socket-session.js';
+import { closeConnection, SocketSessions } from '../protocol/socket-session.js';
 import { eventLoopUtilization } from '../stats.js';
 
 export function createBlockingModel(context: ModelContext): ServerModel {
@@ -57,7 +57,7 @@ export function createBlockingModel(context: ModelContext): ServerModel {
     },
     async shutdown() {
       // Connections still waiting for their turn have had nothing read: close them.
-      for (const { socket } of waiting.splice(0)) socket.end();
+      for (const { socket } of waiting.splice(0)) closeConnection(socket);
       await sessions.drainAll();
     },
   };

@@ -21,12 +21,19 @@
 //     worker.
 //   - Flow control is by the chunk rather than by the request: the main thread
 //     stops reading from a client while the worker has more than a few chunks
-//     waiting, or the client has more than `--max-output` bytes of replies
-//     unread; whatever was already relayed is still executed.
+//     waiting, or its session has as many requests queued as it takes, or the
+//     client has more than `--max-output` bytes of replies unread (the worker
+//     also stops executing then, as every model's session does).
 //   - When a worker dies, the request it was running is answered
 //     `ERR internal error` and a fresh worker takes over the connection; any
 //     requests pipelined behind the failed one had been relayed to the dead
 //     worker and are lost. (Over HTTP, the connection is closed instead.)
+//
+// A worker is never killed while it may be inside the shared store: when its
+// client goes, it is asked to stop and stops itself between two requests
+// (per-connection-worker.ts). Only a worker that has not stopped within
+// EXIT_GRACE_MS (it is computing a long WORK) is terminated, and then only
+// while this thread holds the store's lock, so that it cannot be holding it.
 
 import type { Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
@@ -34,15 +41,14 @@ import { performance } from 'node:perf_hooks';
 import type { ModelContext, ServerModel } from './model.js';
 import type { CodecName } from '../protocol/codec.js';
 import { refusal } from '../protocol/codecs.js';
-import { closeWhenIdle } from '../protocol/socket-session.js';
-import type { FromWorker, PerConnectionWorkerData, ToWorker } from './per-connection-worker.js';
+import { closeConnection, closeWhenIdle } from '../protocol/socket-session.js';
+import { FromWorker, PerConnectionWorkerData, RelayState, ToWorker, unsentBytes } from './per-connection-worker.js';
 
 const WORKER_FILE = new URL('./per-connection-worker.js', import.meta.url);
 /** Chunks relayed to a worker but not yet taken up by it, past which reading pauses. */
 const MAX_WAITING_CHUNKS = 16;
-const RELAYED = 0;
-const TAKEN = 1;
-const FINISHED = 2;
+/** How long a worker whose client left may take to stop by itself before it is terminated. */
+const EXIT_GRACE_MS = 1000;
 
 export function createPerConnectionModel(context: ModelContext): ServerModel {
   const { config, counters } = context;
@@ -54,7 +60,7 @@ export function createPerConnectionModel(context: ModelContext): ServerModel {
     accept(socket, protocol) {
       if (counters.get('workersLive') >= config.maxWorkers) {
         counters.add('connectionsRejected');
-        socket.end(refusal(protocol, 'max workers'));
+        closeConnection(socket, refusal(protocol, 'max workers'));
         return;
       }
       const relay = new Relay(socket, protocol, context);
@@ -71,8 +77,9 @@ export function createPerConnectionModel(context: ModelContext): ServerModel {
 /** One connection: its socket on the main thread, and the worker thread that serves it. */
 class Relay {
   private worker!: Worker;
-  /** Messages relayed to the worker, taken up by it, and finished by it (see per-connection-worker.ts). */
-  private readonly progress = new Int32Array(new SharedArrayBuffer(12));
+  private exited!: Promise<void>;
+  /** What this thread and the worker share about the connection (see RelayState). */
+  private readonly state = new Int32Array(new SharedArrayBuffer(RelayState.INTS * 4));
   private ending = false;
   private recheck: NodeJS.Timeout | undefined;
 
@@ -85,19 +92,32 @@ class Relay {
     socket.on('data', (chunk: Buffer) => this.send(new Uint8Array(chunk)));
     socket.on('end', () => this.send('end'));
     socket.on('drain', () => this.controlFlow());
-    socket.on('close', () => this.stopWorker());
+    socket.on('close', () => this.abandon());
     closeWhenIdle(socket, this, protocol, context.config.idleTimeoutMs);
   }
 
   get busy(): boolean {
-    return Atomics.load(this.progress, RELAYED) !== Atomics.load(this.progress, FINISHED);
+    return Atomics.load(this.state, RelayState.RELAYED) !== Atomics.load(this.state, RelayState.FINISHED);
+  }
+
+  /** Graceful stop: read nothing more, let the worker answer what it has, then close. */
+  finish(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.socket.once('close', () => resolve()));
+    this.socket.pause();
+    this.socket.removeAllListeners('data');
+    this.send('end');
+    return closed;
   }
 
   /** Reads from the client only while the worker keeps up and the client takes its replies. */
   private controlFlow(): void {
+    this.tellWorkerIfDrained();
     if (this.ending) return;
-    const waiting = Atomics.load(this.progress, RELAYED) - Atomics.load(this.progress, TAKEN);
-    const room = waiting < MAX_WAITING_CHUNKS && this.socket.writableLength <= this.context.config.maxOutput;
+    const waiting = Atomics.load(this.state, RelayState.RELAYED) - Atomics.load(this.state, RelayState.TAKEN);
+    const room =
+      waiting < MAX_WAITING_CHUNKS &&
+      Atomics.load(this.state, RelayState.INPUT_PAUSED) === 0 &&
+      this.socket.writableLength <= this.context.config.maxOutput;
     if (room && this.socket.isPaused()) this.socket.resume();
     else if (!room && !this.socket.isPaused()) this.socket.pause();
     // Replies (or 'drain') normally prompt the next look; a chunk that completes
@@ -110,13 +130,10 @@ class Relay {
     }
   }
 
-  /** Graceful stop: read nothing more, let the worker answer what it has, then close. */
-  finish(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.socket.once('close', () => resolve()));
-    this.socket.pause();
-    this.socket.removeAllListeners('data');
-    this.send('end');
-    return closed;
+  /** A worker that stopped on the client's backlog goes on once that is sent. */
+  private tellWorkerIfDrained(): void {
+    if (Atomics.load(this.state, RelayState.WANTS_DRAIN) === 0 || unsentBytes(this.state) > this.context.config.maxOutput) return;
+    if (Atomics.exchange(this.state, RelayState.WANTS_DRAIN, 0) !== 0) this.send('drained');
   }
 
   private startWorker(): void {
@@ -124,9 +141,10 @@ class Relay {
     const workerData: PerConnectionWorkerData = {
       storeBuffer: store.buffer,
       countersBuffer: counters.buffer,
-      progressBuffer: this.progress.buffer as SharedArrayBuffer,
+      relayBuffer: this.state.buffer as SharedArrayBuffer,
       startedAt,
       maxLine: config.maxLine,
+      maxOutput: config.maxOutput,
       maxWorkers: config.maxWorkers,
       testHooks: config.testHooks,
       protocol: this.protocol,
@@ -138,19 +156,25 @@ class Relay {
     worker.on('message', (message: FromWorker) => this.deliver(message));
     // An uncaught exception in the worker: 'exit' follows, and handles it.
     worker.on('error', (error) => console.error('per-connection worker failed:', error));
-    worker.on('exit', () => {
-      counters.add('workersLive', -1);
-      if (!this.ending) this.replaceFailedWorker();
-    });
+    this.exited = new Promise((resolve) =>
+      worker.once('exit', () => {
+        counters.add('workersLive', -1);
+        if (!this.ending) this.replaceFailedWorker();
+        resolve();
+      }),
+    );
   }
 
   private deliver(message: FromWorker): void {
     if (message === 'close') {
       this.ending = true;
-      this.socket.end();
+      closeConnection(this.socket);
       return;
     }
-    this.socket.write(message, 'latin1');
+    this.socket.write(message, 'latin1', () => {
+      Atomics.add(this.state, RelayState.SENT_BYTES, message.length);
+      this.tellWorkerIfDrained();
+    });
     this.controlFlow();
   }
 
@@ -158,25 +182,39 @@ class Relay {
     const { counters } = this.context;
     counters.add('workerFailures');
     counters.add('errors');
-    Atomics.store(this.progress, TAKEN, Atomics.load(this.progress, RELAYED));
-    Atomics.store(this.progress, FINISHED, Atomics.load(this.progress, RELAYED));
+    const relayed = Atomics.load(this.state, RelayState.RELAYED);
+    Atomics.store(this.state, RelayState.TAKEN, relayed);
+    Atomics.store(this.state, RelayState.FINISHED, relayed);
+    Atomics.store(this.state, RelayState.INPUT_PAUSED, 0);
+    Atomics.store(this.state, RelayState.WANTS_DRAIN, 0);
     if (this.protocol === 'http') {
       this.ending = true;
-      this.socket.end(refusal('http', 'internal error'));
+      closeConnection(this.socket, refusal('http', 'internal error'));
       return;
     }
     this.socket.write('ERR internal error\n');
     this.startWorker();
   }
 
-  private stopWorker(): void {
+  /**
+   * The client is gone: ask the worker to stop (it does so between requests,
+   * and a SLEEP wakes for it), and terminate it only if it has not stopped in
+   * time, holding the store's lock meanwhile so that it cannot be inside.
+   */
+  private abandon(): void {
     this.ending = true;
-    void this.worker.terminate();
+    clearTimeout(this.recheck);
+    Atomics.store(this.state, RelayState.ABANDONED, 1);
+    Atomics.notify(this.state, RelayState.ABANDONED);
+    this.send('abandon');
+    const { store } = this.context;
+    const fallback = setTimeout(() => void store.whileLocked(() => this.worker.terminate()), EXIT_GRACE_MS);
+    void this.exited.then(() => clearTimeout(fallback));
   }
 
   /** Posts to the worker; a byte chunk is copied into its own buffer and moved, not cloned. */
   private send(message: ToWorker): void {
-    Atomics.add(this.progress, RELAYED, 1);
+    Atomics.add(this.state, RelayState.RELAYED, 1);
     if (message instanceof Uint8Array) this.worker.postMessage(message, [message.buffer as ArrayBuffer]);
     else this.worker.postMessage(message);
     this.controlFlow();

@@ -345,6 +345,7 @@ describe('through a Session', () => {
       write: (text: string) => void written.push(text),
       end: () => void (ended = true),
       backlogged: () => false,
+      gone: () => false,
       pauseInput: () => {},
       resumeInput: () => {},
     };

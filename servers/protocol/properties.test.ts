@@ -102,7 +102,7 @@ function sessionTranscript(limit: number, chunks: Buffer[]): { written: string; 
   let written = '';
   let ends = 0;
   const session = new Session(
-    { write: (text) => void (written += text), end: () => void ends++, backlogged: () => false, pauseInput: () => {}, resumeInput: () => {} },
+    { write: (text) => void (written += text), end: () => void ends++, backlogged: () => false, gone: () => false, pauseInput: () => {}, resumeInput: () => {} },
     describeCommand,
     new SharedCounters(),
     new LineCodec(limit),

@@ -16,12 +16,14 @@ function harness(handle: CommandHandler, maxLine = 1024) {
   const events: (string | typeof END)[] = [];
   const counters = new SharedCounters();
   let backlogged = false;
+  let gone = false;
   /** 'pause' and 'resume' calls on the input, in order. */
   const flow: string[] = [];
   const output: SessionOutput = {
     write: (text) => void events.push(text),
     end: () => void events.push(END),
     backlogged: () => backlogged,
+    gone: () => gone,
     pauseInput: () => void flow.push('pause'),
     resumeInput: () => void flow.push('resume'),
   };
@@ -38,6 +40,7 @@ function harness(handle: CommandHandler, maxLine = 1024) {
     /** True once the end came after every write. */
     endedLast: () => events.at(-1) === END,
     setBacklogged: (value: boolean) => (backlogged = value),
+    setGone: () => (gone = true),
   };
 }
 
@@ -201,12 +204,50 @@ describe('Session', () => {
     expect(h.flow).toEqual(['pause', 'resume']);
   });
 
-  it('keeps order across a long pipeline of a hundred thousand requests in one chunk', () => {
+  it('keeps order across a long pipeline of a hundred thousand requests in one chunk', async () => {
     const h = harness(timedEcho().handle);
     const count = 100_000;
     h.send(Array.from({ length: count }, (_, i) => `ECHO ${i}\n`).join(''));
+    await until(() => h.ends() === 0 && h.written().split('\n').length === count + 1);
     const replies = h.written().split('\n');
     expect(replies.length).toBe(count + 1);
     expect(replies.slice(0, count).every((reply, i) => reply === String(i))).toBe(true);
+  });
+
+  it('gives the event loop a turn after about 10 ms of one pipeline, then goes on in order', async () => {
+    const busyFor = (ms: number) => {
+      const until = performance.now() + ms;
+      while (performance.now() < until);
+    };
+    const h = harness((command) => {
+      busyFor(2);
+      return command.name === 'PING' ? 'PONG' : 'OK';
+    });
+    h.send('PING\n'.repeat(50));
+    const answeredAtOnce = h.written().split('\n').length - 1;
+    expect(answeredAtOnce).toBeGreaterThan(0);
+    expect(answeredAtOnce).toBeLessThan(50);
+    await until(() => h.written() === 'PONG\n'.repeat(50));
+  });
+
+  it('drops the queue of a client that is gone: nothing more is executed or written', async () => {
+    const echo = timedEcho();
+    const h = harness(echo.handle);
+    h.send('ECHO 30:first\nECHO second\nECHO third\n');
+    h.setGone();
+    await delay(60);
+    expect(echo.started).toEqual(['30:first']);
+    expect(h.written()).toBe('');
+    h.send('ECHO later\n');
+    expect(echo.started).toEqual(['30:first']);
+  });
+
+  it('executes nothing for a client already gone when its bytes are handed over', () => {
+    const echo = timedEcho();
+    const h = harness(echo.handle);
+    h.setGone();
+    h.send('ECHO never\n');
+    expect(echo.started).toEqual([]);
+    expect(h.written()).toBe('');
   });
 });

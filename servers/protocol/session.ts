@@ -12,7 +12,13 @@
 //   - flow control: while the client is not reading its replies (the output
 //     is backlogged), nothing more is executed, and while too many requests
 //     wait to be executed, nothing more is read. So a client that only sends
-//     cannot make the server hold an unbounded pile of requests or replies.
+//     cannot make the server hold an unbounded pile of requests or replies;
+//   - a client that is gone (it reset the connection) has its queue dropped:
+//     requests nobody will see the answer to are not executed;
+//   - one connection's pipeline cannot hold its thread for long: after a
+//     slice of RUN_SLICE_MS of executing, the session lets the thread's event
+//     loop run (other connections, and news that this client is gone) before
+//     it goes on.
 //
 // Every model wires a Session between its transport and `handleCommand`: the
 // async, pool and blocking models to a socket on the main thread
@@ -32,6 +38,8 @@ export interface SessionOutput {
   end(): void;
   /** True while too many written replies are still unsent; `outputDrained` is called when that passes. */
   backlogged(): boolean;
+  /** True once the client can no longer receive replies (it reset the connection, or its thread was told it left). */
+  gone(): boolean;
   /** Stop reading from the client for now (its bytes wait in the kernel, and then at the client). */
   pauseInput(): void;
   resumeInput(): void;
@@ -41,6 +49,8 @@ export interface SessionOutput {
 const BATCH_BYTES = 64 * 1024;
 /** Requests received but not yet executed, past which reading pauses. */
 const MAX_QUEUED_REQUESTS = 4096;
+/** How long one connection's queue may run before its thread's event loop gets a turn. */
+const RUN_SLICE_MS = 10;
 
 export type CommandHandler = (command: Command) => Reply | Promise<Reply>;
 
@@ -52,6 +62,7 @@ export class Session {
   private closed = false;
   private finished = false;
   private inputPaused = false;
+  private runScheduled = false;
 
   constructor(
     private readonly output: SessionOutput,
@@ -81,6 +92,14 @@ export class Session {
     this.run();
   }
 
+  /** The client is gone: drop what it queued, execute nothing more, write nothing more. */
+  abandon(): void {
+    this.closed = true;
+    this.finished = true;
+    this.queue = [];
+    this.head = 0;
+  }
+
   /** True while requests are received but not yet answered. */
   get busy(): boolean {
     return this.awaiting || this.head < this.queue.length;
@@ -92,8 +111,10 @@ export class Session {
    * write per batch rather than per reply is most of what pipelining saves.
    */
   private run(): void {
+    if (this.output.gone()) return this.abandon();
     let out: string[] = [];
     let outBytes = 0;
+    const sliceEnds = performance.now() + RUN_SLICE_MS;
     while (!this.closed && !this.awaiting && this.head < this.queue.length) {
       if (outBytes >= BATCH_BYTES) {
         this.flush(out);
@@ -101,6 +122,11 @@ export class Session {
         outBytes = 0;
       }
       if (this.output.backlogged()) break;
+      if (performance.now() > sliceEnds) {
+        this.runAgainSoon();
+        break;
+      }
+      if (this.output.gone()) return this.abandon();
       const request = this.queue[this.head++];
       const reply = this.execute(request);
       if (reply instanceof Promise) {
@@ -122,6 +148,16 @@ export class Session {
     this.controlFlow();
   }
 
+  /** Lets the event loop run first: other connections, and the news that this client has gone. */
+  private runAgainSoon(): void {
+    if (this.runScheduled) return;
+    this.runScheduled = true;
+    setImmediate(() => {
+      this.runScheduled = false;
+      this.run();
+    });
+  }
+
   /** Reads only while there is room for more requests and the client is taking its replies. */
   private controlFlow(): void {
     const room = this.queue.length - this.head < MAX_QUEUED_REQUESTS && !this.output.backlogged();
@@ -140,6 +176,8 @@ export class Session {
 
   private settle(request: Request, reply: Reply): void {
     this.awaiting = false;
+    if (this.output.gone()) return this.abandon();
+    if (this.finished) return;
     const out: string[] = [];
     this.answer(request, reply, out);
     this.flush(out);

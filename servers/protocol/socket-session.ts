@@ -9,18 +9,33 @@
 //     client-output-buffer-limit and memcached do the same in spirit);
 //   - idle timeout: a connection with nothing pending and nothing received for
 //     `idleTimeoutMs` is told so and closed, so a client that sends half a line
-//     and goes quiet cannot hold a connection (and a slot) forever.
+//     and goes quiet cannot hold a connection (and a slot) forever;
+//   - a full close: when the server ends a conversation (QUIT, a line too
+//     long, a refusal, a graceful stop), it sends its last reply and its FIN,
+//     then waits briefly for the client's FIN and closes the socket outright.
+//     Without that last step a client that keeps its side open would keep the
+//     connection, and on the blocking model the only thread, for ever.
 //
-// Used by the three models whose main thread does the I/O (blocking, pool,
-// async). The per-connection model cannot use it: its session runs inside a
-// worker thread, which in Node 20 cannot be handed a socket, so the main thread
-// relays bytes to it instead (see models/per-connection.ts).
+// The session is served over the three models whose main thread does the I/O
+// (blocking, pool, async). The per-connection model's session runs inside a
+// worker thread, which in Node 20 cannot be handed a socket, so its main
+// thread relays bytes instead (models/per-connection.ts); it uses the idle
+// timeout and the full close from here.
 
 import type { Socket } from 'node:net';
 import { CommandHandler, Session } from './session.js';
 import type { CodecName } from './codec.js';
 import { CodecLimits, createCodec, refusal } from './codecs.js';
 import type { SharedCounters } from '../stats.js';
+
+/**
+ * How long a connection the server has ended waits for the client's FIN
+ * before it is closed anyway. Our last reply is already in the kernel by then;
+ * the wait only keeps the kernel from answering the client's late bytes with
+ * a reset that could make it drop that reply unread (the "lingering close" of
+ * nginx and Apache).
+ */
+export const LINGER_MS = 250;
 
 export interface ConnectionLimits extends CodecLimits {
   maxOutput: number;
@@ -42,8 +57,9 @@ export class SocketSessions {
     const session = new Session(
       {
         write: (text) => socket.write(text, 'latin1'),
-        end: () => socket.end(),
+        end: () => closeConnection(socket),
         backlogged: () => socket.writableLength > maxOutput,
+        gone: () => socket.destroyed,
         pauseInput: () => socket.pause(),
         resumeInput: () => {
           if (!this.stopping) socket.resume();
@@ -59,6 +75,7 @@ export class SocketSessions {
     socket.on('drain', () => session.outputDrained());
     closeWhenIdle(socket, session, protocol, this.limits.idleTimeoutMs);
     socket.on('close', () => {
+      session.abandon();
       this.live.delete(socket);
       onClose?.();
     });
@@ -85,16 +102,41 @@ export class SocketSessions {
 }
 
 /**
+ * Ends the conversation: sends `lastWords` (if any) and everything written
+ * before, then our FIN; once that has left, waits up to LINGER_MS for the
+ * client's FIN, reading and dropping whatever it still sends, and closes.
+ */
+export function closeConnection(socket: Socket, lastWords?: string): void {
+  if (socket.destroyed) return;
+  if (!socket.writableEnded) socket.end(lastWords ?? '', 'latin1');
+  socket.removeAllListeners('data');
+  socket.on('data', () => {});
+  socket.resume();
+  const closeWhenBothSidesEnded = () => {
+    if (socket.readableEnded) socket.destroy();
+  };
+  socket.once('end', closeWhenBothSidesEnded);
+  const afterFlush = () => {
+    closeWhenBothSidesEnded();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  };
+  if (socket.writableFinished) afterFlush();
+  else socket.once('finish', afterFlush);
+}
+
+/**
  * Closes `socket` after `idleTimeoutMs` without traffic, unless its session is
- * still working on something (a long SLEEP is not idleness). A line-protocol
- * client is told why; an HTTP client expects an idle keep-alive connection to
- * be closed without a word, so it gets none.
+ * still working on something (a long SLEEP is not idleness): then it looks
+ * again one timeout later. A line-protocol client is told why; an HTTP client
+ * expects an idle keep-alive connection to be closed without a word, so it
+ * gets none. A connection already closing whose client reads nothing (so our
+ * last bytes never leave) is closed outright.
  */
 export function closeWhenIdle(socket: Socket, session: { busy: boolean }, protocol: CodecName, idleTimeoutMs: number): void {
-  socket.setTimeout(idleTimeoutMs, () => {
-    if (session.busy) return;
-    if (protocol === 'line') socket.end(refusal(protocol, 'idle timeout'));
-    else socket.end();
-    socket.destroySoon();
+  socket.setTimeout(idleTimeoutMs);
+  socket.on('timeout', () => {
+    if (socket.writableEnded) socket.destroy();
+    else if (session.busy) socket.setTimeout(idleTimeoutMs);
+    else closeConnection(socket, protocol === 'line' ? refusal(protocol, 'idle timeout') : undefined);
   });
 }

@@ -89,6 +89,7 @@ export class SharedMutex {
         if (Atomics.compareExchange(this.cells, this.index, UNLOCKED, mine | WAITERS) === UNLOCKED) return;
         continue;
       }
+      if (state >>> 1 === mine >>> 1) throw new Error('a thread tried to take the store lock it already holds');
       if ((state & WAITERS) === 0 && Atomics.compareExchange(this.cells, this.index, state, state | WAITERS) !== state) continue;
       const woken = Atomics.wait(this.cells, this.index, state | WAITERS, HOLDER_CHECK_MS);
       if (woken === 'timed-out' && this.takeOverIfHolderDied(state | WAITERS, mine)) return;

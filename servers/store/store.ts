@@ -199,6 +199,20 @@ export class SharedStore {
   }
 
   /**
+   * Holds the store's lock until `action` has settled, across its awaits: for
+   * stopping a thread from outside, which must never happen while that thread
+   * is inside the store. The calling thread must not use the store meanwhile.
+   */
+  async whileLocked(action: () => Promise<unknown>): Promise<void> {
+    this.mutex.lock();
+    try {
+      await action();
+    } finally {
+      this.mutex.unlock();
+    }
+  }
+
+  /**
    * Runs one operation under the store's lock. Everything that reads or writes
    * the buffer goes through here, which is what makes operations atomic; tests
    * override it to show what a store without the lock gets wrong.

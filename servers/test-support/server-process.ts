@@ -139,6 +139,15 @@ export class LineClient {
   }
 }
 
+/** A plain socket, for tests that need bytes rather than lines (a reset, a client that never reads). */
+export function rawConnection(port: number, host = '127.0.0.1'): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, host, () => resolve(socket));
+    socket.on('error', () => {});
+    socket.once('error', reject);
+  });
+}
+
 /** Resident memory of a process in MiB, from /proc (Linux). */
 export function residentMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
