@@ -1,9 +1,8 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { httpLoadOptionsFor, httpTimeoutSec, loadOptionsFor, notesFromLoad, runCell, serverFlags, summariseRepeats } from './cell.js';
 import { makeCell, type CellSpec } from './matrix.js';
 import type { RepeatRecord } from './results.js';
+import { SERVE } from './test-support/lab-server.js';
 import { syntheticResults } from './test-support/synthetic-results.js';
 
 const selection = { models: ['async', 'blocking'] as const, workloads: ['echo'] as const, connections: [4], variants: [], openLoopFractions: [], transports: ['line'] as const };
@@ -107,7 +106,7 @@ describe('STATS beside a line cell', () => {
   it('asks the blocking model for STATS once, after the load has closed its connections, since it serves one connection at a time', async () => {
     const settings = { ...syntheticResults({ ...selection, models: ['blocking'], workloads: ['echo'] }).settings, durationSec: 0.5, warmupSec: 0, repeat: 1 };
     const cell = await runCell(makeCell('blocking', 'echo', 2, { kind: 'closed' }), settings.repeat, null, {
-      serverScript: path.join(fileURLToPath(new URL('..', import.meta.url)), 'dist', 'servers', 'serve.js'),
+      serverScript: SERVE,
       placement: { requested: false, applied: false, method: 'none', serverCpus: null, generatorCpus: null },
       settings,
       clkTck: 100,

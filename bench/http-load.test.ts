@@ -1,27 +1,9 @@
 // The HTTP load runner against real server models, started from dist/ (`npm
 // test` builds it first), each with only its HTTP front.
 
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { kvPath, latencyFromAutocannon, runHttpLoad, type HttpLoadOptions } from './http-load.js';
-import type { Model } from './matrix.js';
-import { startServer, waitForHttpPing } from './server-process.js';
-
-const serve = path.join(fileURLToPath(new URL('..', import.meta.url)), 'dist', 'servers', 'serve.js');
-
-async function withHttpServer<T>(model: Model, body: (url: string) => Promise<T>): Promise<T> {
-  const server = await startServer({
-    command: process.execPath,
-    args: [serve, `--model=${model}`, '--host', '127.0.0.1', '--port', '0', '--http-port=0', '--no-line'],
-  });
-  try {
-    await waitForHttpPing(server.http!.host, server.http!.port);
-    return await body(`http://127.0.0.1:${server.http!.port}`);
-  } finally {
-    await server.stop();
-  }
-}
+import { withHttpServer } from './test-support/lab-server.js';
 
 function options(url: string, overrides: Partial<HttpLoadOptions>): HttpLoadOptions {
   return {

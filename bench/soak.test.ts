@@ -2,24 +2,16 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GROWTH_RULE, judgeGrowth, leastSquaresSlope } from './soak-growth.js';
 import { parseSoakDuration, sampleIntervalMs, windowSeconds } from './soak.js';
+import { seededRandom } from './test-support/seeded-random.js';
 
 const MiB = 2 ** 20;
-
-/** A small deterministic generator, so a synthetic series is the same on every run. */
-function lcg(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
 
 /**
  * RSS sampled once a second for `minutes`: `shape(tMin)` MiB, plus the
  * sawtooth of a garbage-collected heap (6 MiB every 30 s) and noise of ±1 MiB.
  */
 function series(minutes: number, shape: (tMin: number) => number, seed = 1): { tSec: number; rssBytes: number }[] {
-  const random = lcg(seed);
+  const random = seededRandom(seed);
   return Array.from({ length: minutes * 60 + 1 }, (_, tSec) => {
     const sawtooth = ((tSec % 30) / 30) * 6;
     const noise = (random() - 0.5) * 2;
@@ -68,7 +60,7 @@ describe('judgeGrowth', () => {
   it('never fails a flat series, whatever its level, noise and sampling phase (property)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 40, max: 400 }), fc.double({ min: 0, max: 4, noNaN: true }), fc.integer(), (base, amplitude, seed) => {
-        const random = lcg(seed);
+        const random = seededRandom(seed);
         const samples = Array.from({ length: 601 }, (_, tSec) => ({ tSec, rssBytes: (base + (random() - 0.5) * 2 * amplitude) * MiB }));
         return judgeGrowth(samples).verdict === 'steady';
       }),
@@ -79,7 +71,7 @@ describe('judgeGrowth', () => {
   it('always fails a steady leak of 2 MiB a minute or more under that noise (property)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 40, max: 100 }), fc.double({ min: 2, max: 20, noNaN: true }), fc.integer(), (base, leak, seed) => {
-        const random = lcg(seed);
+        const random = seededRandom(seed);
         const samples = Array.from({ length: 601 }, (_, tSec) => ({ tSec, rssBytes: (base + leak * (tSec / 60) + (random() - 0.5) * 4) * MiB }));
         return judgeGrowth(samples).verdict === 'growing';
       }),

@@ -1,14 +1,10 @@
 // The STATS sampler against a real server model (`npm test` builds dist/ first).
 
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startServer, type ServerHandle } from './server-process.js';
+import type { ServerHandle } from './server-process.js';
 import { parseStatsLine, StatsSampler, takeStats } from './stats-sampler.js';
-
-const repo = fileURLToPath(new URL('..', import.meta.url));
-const serve = path.join(repo, 'dist', 'servers', 'serve.js');
+import { startLabServer } from './test-support/lab-server.js';
 
 const servers: ServerHandle[] = [];
 afterEach(async () => {
@@ -16,7 +12,7 @@ afterEach(async () => {
 });
 
 async function startAsync(): Promise<ServerHandle & { port: number }> {
-  const server = await startServer({ command: process.execPath, args: [serve, '--model=async', '--host', '127.0.0.1', '--port', '0'] });
+  const server = await startLabServer('async');
   servers.push(server);
   return server as ServerHandle & { port: number };
 }

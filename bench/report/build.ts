@@ -9,7 +9,7 @@
 
 import { atReference, resourceCharts, serverRssMibOf } from '../charts/definitions.js';
 import type { ChartSpec } from './chart-specs.js';
-import { groupsOf, type CostSource, type Group, type ReportResults } from './data.js';
+import { costsOf, groupsOf, type CostSource, type Group, type ReportResults } from './data.js';
 import type { Block } from './document.js';
 import { costBlocks, statsBlocks } from './costs-section.js';
 import { figureBlock } from './figures.js';
@@ -77,11 +77,7 @@ function runFacts(results: ReportResults): string[] {
 }
 
 export function buildReport(results: ReportResults, options: BuildOptions = {}): BuiltReport {
-  const costs: CostSource | undefined = results.nodeCosts
-    ? { costs: results.nodeCosts, measuredDuringRun: true }
-    : options.costsNow
-      ? { costs: options.costsNow, measuredDuringRun: false }
-      : undefined;
+  const costs = costsOf(results, options.costsNow);
   const ctx: PredictionContext = { results, costs };
   const groups = groupsOf(results);
   const closed = groups.filter((g) => g.kind !== 'open-loop');

@@ -159,6 +159,7 @@ export function pipelineOf(cell: ReportCell): number {
   return options && 'pipeline' in options && typeof options.pipeline === 'number' ? options.pipeline : 1;
 }
 
+/** The costs the report builds on: the run's own, or else costs measured now (labelled as such), or none. */
 export function costsOf(results: ReportResults, extra?: NodeCosts): CostSource | undefined {
   if (results.nodeCosts) return { costs: results.nodeCosts, measuredDuringRun: true };
   if (extra) return { costs: extra, measuredDuringRun: false };
