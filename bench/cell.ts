@@ -22,9 +22,10 @@
 // from there. That sampling is an onlooker; if it fails, the cell says so in
 // a note and its figures stand.
 
-import { runLoad, defaultLoadOptions, type LoadOptions } from '../clients/load/index.js';
+import { runLoad } from '../clients/load/index.js';
+import { httpLoadOptionsFor, httpTimeoutSec, loadOptionsFor, serverFlags } from './cell-setup.js';
 import { withDeadline } from './deadline.js';
-import { runHttpLoad, type HttpLoadOptions } from './http-load.js';
+import { runHttpLoad } from './http-load.js';
 import type { CellSpec } from './matrix.js';
 import { pinnedCommand, type Placement } from './pin.js';
 import type { CellRecord, CellSummary, RepeatRecord, RunSettings } from './results.js';
@@ -50,68 +51,6 @@ const RUN_DEADLINE_SLACK_SEC = 15;
 
 /** What either generator reported; the figures the suite reads are common to both. */
 type MeasuredLoad = NonNullable<RepeatRecord['load']>;
-
-export function serverFlags(spec: CellSpec): string[] {
-  const http = spec.transport === 'http' ? ['--http-port=0', '--no-line'] : [];
-  return [`--model=${spec.model}`, '--host', '127.0.0.1', '--port', '0', ...http, ...spec.serverArgs];
-}
-
-/** autocannon takes its timeout in seconds and accepts nothing under one. */
-export function httpTimeoutSec(timeoutMs: number): number {
-  return Math.max(1, Math.ceil(timeoutMs / 1000));
-}
-
-/** The run's request shapes (sizes, key space, work and sleep), the same for both generators. */
-function requestShape(settings: RunSettings) {
-  const w = settings.workloadParameters;
-  return {
-    size: w.size,
-    readRatio: w.readRatio,
-    keys: w.keys,
-    keyDistribution: w.keyDistribution === 'zipfian' ? ('zipfian' as const) : ('uniform' as const),
-    work: w.work,
-    sleepMs: w.sleepMs,
-  };
-}
-
-export function httpLoadOptionsFor(spec: CellSpec, host: string, port: number, settings: RunSettings): HttpLoadOptions {
-  return {
-    tool: 'autocannon',
-    url: `http://${host}:${port}`,
-    workload: spec.workload,
-    connections: spec.connections,
-    durationSec: settings.durationSec,
-    warmupSec: settings.warmupSec,
-    timeoutSec: httpTimeoutSec(settings.timeoutMs),
-    pipeline: 1,
-    ...requestShape(settings),
-  };
-}
-
-export function loadOptionsFor(
-  spec: CellSpec,
-  host: string,
-  port: number,
-  targetRate: number | null,
-  settings: RunSettings,
-): LoadOptions {
-  return {
-    ...defaultLoadOptions,
-    host,
-    port,
-    workload: spec.workload,
-    connections: spec.connections,
-    durationSec: settings.durationSec,
-    warmupSec: settings.warmupSec,
-    pipeline: 1,
-    reconnect: spec.variant.kind === 'reconnect',
-    ...(targetRate !== null ? { rate: targetRate } : {}),
-    ...requestShape(settings),
-    threads: settings.clientThreads,
-    dialect: 'lab',
-    timeoutMs: settings.timeoutMs,
-  };
-}
 
 /** What the load generator saw that a reader should not have to dig for. */
 export function notesFromLoad(spec: CellSpec, load: MeasuredLoad, timeoutMs: number): string[] {

@@ -14,7 +14,8 @@ import {
   runCalibration,
   type CalibrationResult,
 } from './calibration.js';
-import { httpTimeoutSec, runCell, unrunCell, type CellRunContext } from './cell.js';
+import { runCell, unrunCell, type CellRunContext } from './cell.js';
+import { httpTimeoutSec } from './cell-setup.js';
 import { measureNodeCosts, type NodeCosts } from './costs/index.js';
 import { AUTOCANNON_VERSION } from './http-load.js';
 import { loadAverage } from './machine.js';

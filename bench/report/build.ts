@@ -15,7 +15,8 @@ import { costBlocks, statsBlocks } from './costs-section.js';
 import { figureBlock } from './figures.js';
 import { FAIRNESS_FLOOR, FLAT_GAIN, FLAT_GROWTH, KEPT_UP, TAIL_FACTOR } from './findings.js';
 import { num, percent, plural, times } from './format.js';
-import { AGREEMENT, type PredictionContext } from './predict.js';
+import type { PredictionContext } from './ceilings.js';
+import { AGREEMENT } from './predict.js';
 import { closedGroupBlocks, openLoopBlocks } from './workload-section.js';
 
 export interface BuildOptions {

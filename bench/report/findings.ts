@@ -12,7 +12,8 @@
 
 import { capitalise, change, listOf, msFromUs, num, percent, plural, rps, times } from './format.js';
 import { cellAt, medianRps, representativeRepeat, type Group, type ReportCell, type ReportResults } from './data.js';
-import { ceilingFor, disagrees, predict, workerStartsOutlastWarmup, type PredictionContext } from './predict.js';
+import { ceilingFor, type PredictionContext } from './ceilings.js';
+import { disagrees, predict, workerStartsOutlastWarmup } from './predict.js';
 
 /** Throughput that grows by less than this when connections grow FLAT_GROWTH-fold has flattened. */
 export const FLAT_GAIN = 0.1;

@@ -13,7 +13,8 @@ import { closedLoopFindings, flatteningOf, leadsOf, leadSentences, openLoopFindi
 import { writeReport, writeReportFor } from './index.js';
 import { num } from './format.js';
 import { renderMarkdown } from './markdown.js';
-import { ceilingFor, predict } from './predict.js';
+import { ceilingFor } from './ceilings.js';
+import { predict } from './predict.js';
 import { cell, fixedCosts, FIXTURE_PATH, loadFixture, setThroughput } from './test-support/fixture.js';
 
 const repoDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

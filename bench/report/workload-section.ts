@@ -24,7 +24,8 @@ import type { Block } from './document.js';
 import { distributionConnections, figureBlock } from './figures.js';
 import { closedLoopFindings, openLoopFindings, transportFindings } from './findings.js';
 import { capitalise, mib, msFromUs, num, percent, plural, times } from './format.js';
-import { AGREEMENT, disagreementSentence, disagrees, predict, type Comparison, type Prediction, type PredictionContext } from './predict.js';
+import type { PredictionContext } from './ceilings.js';
+import { AGREEMENT, disagreementSentence, disagrees, predict, type Comparison, type Prediction } from './predict.js';
 
 /** The HTTP settings of results files that have an HTTP axis; older files have none. */
 function httpSettings(results: ReportResults): { tool?: string; toolVersion?: string; latencyResolutionMs?: number } | undefined {

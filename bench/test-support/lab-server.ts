@@ -6,7 +6,7 @@
 // so they exercise the same start, readiness check and stop as a real run.
 
 import { fileURLToPath } from 'node:url';
-import { serverFlags } from '../cell.js';
+import { serverFlags } from '../cell-setup.js';
 import { makeCell, type Model, type Transport } from '../matrix.js';
 import { startServer, waitForHttpPing, type ServerHandle } from '../server-process.js';
 

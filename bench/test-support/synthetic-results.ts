@@ -6,7 +6,8 @@
 
 import { defaultLoadOptions, type LoadResult } from '../../clients/load/index.js';
 import { buildMatrix, httpCoverage, type CellSpec, type MatrixSelection } from '../matrix.js';
-import { httpLoadOptionsFor, serverFlags, summariseRepeats } from '../cell.js';
+import { summariseRepeats } from '../cell.js';
+import { httpLoadOptionsFor, serverFlags } from '../cell-setup.js';
 import type { CellRecord, RepeatRecord, RunResults } from '../results.js';
 import { parseListening } from '../server-process.js';
 
