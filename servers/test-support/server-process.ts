@@ -78,9 +78,10 @@ export class LineClient {
     );
   }
 
-  static connect(port: number, host = '127.0.0.1'): Promise<LineClient> {
+  /** With `halfOpen`, the client keeps its own side open after the server's FIN, as a careless client would. */
+  static connect(port: number, host = '127.0.0.1', { halfOpen = false } = {}): Promise<LineClient> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect(port, host, () => resolve(new LineClient(socket)));
+      const socket = net.connect({ port, host, allowHalfOpen: halfOpen }, () => resolve(new LineClient(socket)));
       socket.once('error', reject);
     });
   }
