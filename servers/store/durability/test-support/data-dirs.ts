@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterEach } from 'vitest';
 import { segmentName } from '../files.js';
 import { encodeLogRecord, LogRecord } from '../record.js';
+import { recover } from '../recovery.js';
 
 /** Registers cleanup with the calling test file; returns a maker of fresh directories. */
 export function temporaryDirectories(): () => string {
@@ -39,6 +40,13 @@ export class MapStore {
   toObject(): Record<string, string> {
     return Object.fromEntries([...this.entries].sort(([a], [b]) => (a < b ? -1 : 1)));
   }
+}
+
+/** What recovery rebuilds from `dir`, as a plain object. */
+export function recoveredState(dir: string): Record<string, string> {
+  const store = new MapStore();
+  recover(dir, store);
+  return store.toObject();
 }
 
 /** The state a list of records leaves, as recovery should rebuild it. */
