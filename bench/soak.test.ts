@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GROWTH_RULE, judgeGrowth, leastSquaresSlope } from './soak-growth.js';
 import { parseSoakDuration, sampleIntervalMs, windowSeconds } from './soak.js';
-import { seededRandom } from './test-support/seeded-random.js';
+import { seededRandom } from '../clients/seeded-random.js';
 
 const MiB = 2 ** 20;
 

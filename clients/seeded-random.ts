@@ -1,6 +1,7 @@
 // A small seeded random generator (mulberry32), so that a test's random data
 // is the same on every run and a failing case can be replayed from its seed.
-// It is the generator the servers' and the load generator's tests use.
+// One generator for the whole lab: the tests, and the chaos run, which must be
+// repeatable from its seed.
 
 /** Numbers in [0, 1), the same sequence for the same seed. */
 export function seededRandom(seed: number): () => number {

@@ -83,6 +83,13 @@ describe.each(MODELS)('the %s model under bad input', (model) => {
         ['INCR neg', 'VALUE -4'],
         ['SET frac 1.5', 'OK'],
         ['INCR frac', 'ERR value is not an integer'],
+        ['SET padded 007', 'OK'],
+        ['INCR padded', 'ERR value is not an integer'],
+        ['SET minus-zero -0', 'OK'],
+        ['INCR minus-zero', 'ERR value is not an integer'],
+        // The line ends "\r\r\n": one CR ends the line, the other would end the value.
+        ['SET cr v\r\r', 'ERR SET value cannot end in CR (\\r)'],
+        ['GET cr', 'NIL'],
       ];
       client.write(cases.map(([request]) => `${request}\n`).join(''));
       expect(await client.readLines(cases.length)).toEqual(cases.map(([, reply]) => reply));

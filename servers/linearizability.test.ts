@@ -14,22 +14,12 @@ import type { ModelName } from './config.js';
 import { checkLinearizable, describeVerdict, KvCommand, Operation, requestLine } from './test-support/linearizability.js';
 import { counterHistory } from './test-support/racy-store.js';
 import { LineClient, ServerProcess, startServerProcess } from './test-support/server-process.js';
+import { seededRandom as random } from '../clients/seeded-random.js';
 
 const CLIENTS = 8;
 const OPERATIONS_PER_CLIENT = 60;
 const KEYS = ['lin:a', 'lin:b', 'lin:c'];
 
-/** A small seeded generator (mulberry32), so that a failing run can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * One client's part: random operations, one at a time, each timed around its

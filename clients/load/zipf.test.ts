@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ZipfSampler } from './zipf.js';
+import { seededRandom as seeded } from '../seeded-random.js';
 
-/** A small seeded generator (mulberry32) so the sampling tests are repeatable. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('zipfian key sampler', () => {
   it('gives rank k a probability proportional to 1/(k+1)^s, summing to 1', () => {

@@ -34,6 +34,14 @@ describe('parseRequest: every command', () => {
     expect(parseRequest('INCR k')).toEqual({ name: 'INCR', key: 'k' });
   });
 
+  it('refuses a SET value or ECHO text that ends in CR, which a reply line could not carry back, and keeps CR elsewhere', () => {
+    expect(() => parseRequest('SET k v\r')).toThrow(new ProtocolError('SET value cannot end in CR (\\r)'));
+    expect(() => parseRequest('ECHO v\r')).toThrow(new ProtocolError('ECHO value cannot end in CR (\\r)'));
+    expect(() => parseRequest('SET k \r')).toThrow(ProtocolError);
+    expect(parseRequest('SET k a\rb')).toEqual({ name: 'SET', key: 'k', value: 'a\rb' });
+    expect(parseRequest('ECHO \ra')).toEqual({ name: 'ECHO', text: '\ra' });
+  });
+
   it('parses WORK and SLEEP with their whole-number argument', () => {
     expect(parseRequest('WORK 0')).toEqual({ name: 'WORK', rounds: 0 });
     expect(parseRequest('WORK 1000')).toEqual({ name: 'WORK', rounds: 1000 });

@@ -48,10 +48,10 @@ export function parseRequest(line: string): Command {
     case 'QUIT':
       return noArguments('QUIT', rest);
     case 'ECHO':
-      return { name: 'ECHO', text: rest ?? '' };
+      return { name: 'ECHO', text: notEndingInCr('ECHO', rest ?? '') };
     case 'SET': {
       const [key, value] = keyAndRest('SET', rest);
-      return { name: 'SET', key, value };
+      return { name: 'SET', key, value: notEndingInCr('SET', value) };
     }
     case 'GET':
       return { name: 'GET', key: singleKey('GET', rest) };
@@ -85,6 +85,17 @@ function keyAndRest(name: string, rest: string | undefined): [string, string] {
   const space = rest === undefined ? -1 : rest.indexOf(' ');
   if (rest === undefined || space === -1) throw wrongArity(name);
   return [validKey(rest.slice(0, space)), rest.slice(space + 1)];
+}
+
+/**
+ * The line protocol's replies end in `\n`, and readers (the lab's own client,
+ * redis-cli, most line readers) drop a `\r` before it. A value ending in `\r`
+ * would therefore read back one byte short: refuse it rather than store what
+ * cannot be read back. (Over HTTP a body may end in `\r`: its length is sent.)
+ */
+function notEndingInCr(name: string, text: string): string {
+  if (text.endsWith('\r')) throw new ProtocolError(`${name} value cannot end in CR (\\r)`);
+  return text;
 }
 
 function validKey(key: string): string {

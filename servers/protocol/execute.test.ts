@@ -103,6 +103,19 @@ describe('handleCommand', () => {
     }
   });
 
+  it('takes only the canonical decimal form as an integer, as Redis does: no leading zeros, no -0', () => {
+    const rt = runtime();
+    for (const value of ['007', '-0', '00', '-01', '0123']) {
+      runNow(rt, `SET n ${value}`);
+      expect(runNow(rt, 'INCR n'), JSON.stringify(value)).toBe('ERR value is not an integer');
+      expect(runNow(rt, 'GET n')).toBe(`VALUE ${value}`);
+    }
+    for (const [value, next] of [['0', '1'], ['-1', '0'], ['10', '11'], ['-9223372036854775808', '-9223372036854775807']]) {
+      runNow(rt, `SET n ${value}`);
+      expect(runNow(rt, 'INCR n'), value).toBe(`VALUE ${next}`);
+    }
+  });
+
   it('counts in signed 64 bits: INCR at 2^63 - 1 is refused and the value kept; -2^63 is a valid start', () => {
     const rt = runtime();
     runNow(rt, 'SET n 9223372036854775806');

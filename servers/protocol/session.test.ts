@@ -199,7 +199,7 @@ describe('Session', () => {
     h.send('ECHO 20:slow\n');
     h.send('PING\n'.repeat(5000));
     expect(h.flow).toEqual(['pause']);
-    await until(() => h.written().length > 0);
+    await until(() => h.written().length >= `slow\n${'PONG\n'.repeat(5000)}`.length);
     expect(h.written()).toBe(`slow\n${'PONG\n'.repeat(5000)}`);
     expect(h.flow).toEqual(['pause', 'resume']);
   });

@@ -481,8 +481,13 @@ function hashOf(key: string): number {
   return hash >>> 0;
 }
 
+/**
+ * Only the canonical decimal form counts as an integer, as in Redis: no
+ * leading zeros, no "-0", no sign on zero, at most 19 digits. So a value INCR
+ * accepts is the value it would itself have written.
+ */
 function parseInt64(text: string): bigint {
-  if (!/^-?\d{1,19}$/.test(text)) throw new NotAnIntegerError();
+  if (!/^(0|-?[1-9]\d{0,18})$/.test(text)) throw new NotAnIntegerError();
   const value = BigInt(text);
   if (value < INT64_MIN || value > INT64_MAX) throw new NotAnIntegerError();
   return value;
