@@ -25,6 +25,7 @@
 // the only thread for ever.
 
 import { LineClient } from '../clients/line-client.js';
+import { startServer } from './server-process.js';
 import { seededRandom } from '../clients/seeded-random.js';
 
 export interface ChaosOptions {
@@ -262,4 +263,46 @@ async function connectOrNull(port: number): Promise<LineClient | null> {
 
 function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** `npm run bench -- --chaos <duration>`: the chaos run, on each model in turn, for as long as asked. */
+export interface ChaosCommand {
+  models: readonly string[];
+  durationSec: number;
+  serverScript: string;
+  seed: number;
+}
+
+/**
+ * Runs chaos against a fresh server of each model and prints what it found;
+ * answers the exit code: 1 if any promise broke. The steady clients' history
+ * is judged for linearizability by the test (servers/chaos.test.ts), whose
+ * checker is test code; a long run checks every other promise.
+ */
+export async function runChaosCommand(command: ChaosCommand): Promise<number> {
+  let broken = 0;
+  for (const model of command.models) {
+    const server = await startServer({ command: process.execPath, args: [command.serverScript, `--model=${model}`, '--port=0', '--workers=2'] });
+    try {
+      process.stdout.write(`chaos: ${model} for ${command.durationSec} s (seed ${command.seed})\n`);
+      const report = await runChaos({
+        ...DEFAULT_CHAOS,
+        port: server.port!,
+        durationMs: command.durationSec * 1000,
+        steadyClients: 0,
+        connectionPerRequest: model === 'blocking',
+        seed: command.seed,
+      });
+      process.stdout.write(
+        `  ${report.connections} connections, ${report.resets} resets, ${report.requestsSent} requests sent, ${report.repliesRead} replies read; ` +
+          `${report.bystanderPings} bystander pings, slowest ${report.bystanderWorstMs.toFixed(0)} ms\n`,
+      );
+      for (const violation of report.violations) process.stdout.write(`  BROKEN: ${violation}\n`);
+      if (report.violations.length === 0) process.stdout.write('  every promise held\n');
+      broken += report.violations.length;
+    } finally {
+      await server.stop();
+    }
+  }
+  return broken === 0 ? 0 : 1;
 }

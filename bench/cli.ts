@@ -4,7 +4,9 @@
 // two-core machine; --quick is the two-minute version for checking that
 // everything works, and the selection flags narrow either one down. --soak is
 // a different experiment: no matrix, just constant load for a long time,
-// watching for memory that keeps growing (see soak.ts).
+// watching for memory that keeps growing (see soak.ts). --chaos is another:
+// clients that reset at random moments, and the promises that must survive
+// them (see chaos.ts).
 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +25,7 @@ import {
   type Transport,
   type VariantName,
 } from './matrix.js';
+import { runChaosCommand, type ChaosCommand } from './chaos.js';
 import type { SessionConfig } from './run-session.js';
 import { parseSoakDuration, runSoak, SOAK_CONNECTIONS, type SoakConfig } from './soak.js';
 import { defaultCalibrationConnections, runSuite, type SuiteConfig } from './suite.js';
@@ -71,7 +74,10 @@ function positive(value: unknown, flag: string, { min = 0, max = Infinity, integ
 }
 
 /** What the command line asks for: the comparison matrix, or a soak instead. */
-export type BenchCommand = { kind: 'matrix'; config: SuiteConfig } | { kind: 'soak'; config: SoakConfig };
+export type BenchCommand =
+  | { kind: 'matrix'; config: SuiteConfig }
+  | { kind: 'soak'; config: SoakConfig }
+  | { kind: 'chaos'; config: ChaosCommand };
 
 export function parseArgs(argv: string[]): BenchCommand {
   const args = yargs(argv)
@@ -83,6 +89,8 @@ export function parseArgs(argv: string[]): BenchCommand {
     .option('variants', { type: 'string', describe: `extra experiments: ${VARIANTS.join(', ')}, or none` })
     .option('transports', { type: 'string', describe: `comma-separated transports (${TRANSPORTS.join(', ')}; default both)` })
     .option('http-repeat', { type: 'number', describe: `runs per HTTP cell (default ${FULL_TIMING.httpRepeat}, to keep the full matrix near 30 minutes)` })
+    .option('chaos', { type: 'string', describe: 'instead of the matrix: clients that reset at random moments on each model for this long (30s, 10m), failing if a promise breaks' })
+    .option('seed', { type: 'number', describe: 'with --chaos: the seed of its random choices (default: from the clock, printed)' })
     .option('soak', { type: 'string', describe: `instead of the matrix: constant load on each model for this long (30s, 10m, 1h), failing if memory keeps growing; ${SOAK_CONNECTIONS} connections, or the most given with --connections` })
     .option('duration', { type: 'number', describe: `measured seconds per run (default ${FULL_TIMING.durationSec}, quick ${QUICK_TIMING.durationSec})` })
     .option('warmup', { type: 'number', describe: `warmup seconds per run, not counted (default ${FULL_TIMING.warmupSec}, quick ${QUICK_TIMING.warmupSec})` })
@@ -170,6 +178,11 @@ export function parseArgs(argv: string[]): BenchCommand {
       out: args.out,
     },
   };
+  if (args.chaos !== undefined) {
+    const seed = args.seed ?? Date.now() % 100_000;
+    const durationSec = durationFlag('chaos', args.chaos);
+    return { kind: 'chaos', config: { models: selection.models, durationSec, serverScript: session.serverScript, seed } };
+  }
   if (soakSec !== null) {
     const soakConnections = args.connections === undefined ? SOAK_CONNECTIONS : Math.max(...connections);
     return { kind: 'soak', config: { ...session, models: selection.models, durationSec: soakSec, connections: soakConnections, timeoutMs, dryRun: args['dry-run'] } };
@@ -194,10 +207,14 @@ export function parseArgs(argv: string[]): BenchCommand {
 }
 
 function soakDuration(raw: string): number {
+  return durationFlag('soak', raw);
+}
+
+function durationFlag(flag: string, raw: string): number {
   try {
     return parseSoakDuration(raw);
   } catch (err) {
-    throw new UsageError(`--soak: ${(err as Error).message}`);
+    throw new UsageError(`--${flag}: ${(err as Error).message}`);
   }
 }
 
@@ -211,6 +228,7 @@ async function main(): Promise<number> {
   }
   try {
     if (command.kind === 'soak') return (await runSoak(command.config)).exitCode;
+    if (command.kind === 'chaos') return await runChaosCommand(command.config);
     return (await runSuite(command.config)).exitCode;
   } catch (err) {
     process.stderr.write(`bench: ${(err as Error).message}\n`);
