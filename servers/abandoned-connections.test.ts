@@ -35,6 +35,25 @@ describe('the per-connection model when a client resets while its thread writes 
   }, 120_000);
 });
 
+describe('the per-connection model when a client resets during a long WORK', () => {
+  it('terminates the worker that cannot stop by itself, and goes on serving with the store intact', async () => {
+    await withServer('per-connection', [], async (server) => {
+      const writer = await LineClient.connect(server.port);
+      expect(await writer.request('SET kept before')).toBe('OK');
+      const worker = await rawConnection(server.port);
+      // About half a minute of hashing: the thread cannot look at its flag meanwhile.
+      worker.write('WORK 10000000\n');
+      await pause(300);
+      worker.resetAndDestroy();
+      const workers = async () => JSON.parse((await writer.request('STATS'))!).workers;
+      await expect.poll(workers, { timeout: 5000, interval: 200 }).toBe(1);
+      expect(await writer.request('GET kept')).toBe('VALUE before');
+      expect(await writer.request('SET kept after')).toBe('OK');
+      writer.close();
+    });
+  });
+});
+
 describe.each(MODELS)('the %s model when a client resets with requests still queued', (model) => {
   it('stops executing the queue of a connection that is gone', async () => {
     await withServer(model, [], async (server) => {

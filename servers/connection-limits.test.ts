@@ -67,6 +67,7 @@ describe.each(['per-connection', 'pool', 'async'] as const)('the %s model counti
       await pause(1500);
       const executed = JSON.parse((await observer.request('STATS'))!).requests - before - 1;
       expect(executed, `executed ${executed} of 1,500`).toBeLessThan(300);
+      console.info(`${model}: executed ${executed} of 1,500 unread GETs of 60 KB`);
       greedy.destroy();
       observer.close();
     });
