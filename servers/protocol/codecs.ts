@@ -4,7 +4,8 @@
 // codec the main thread would.
 
 import type { Codec, CodecName } from './codec.js';
-import { HttpCodec, refusalResponse } from './http-codec.js';
+import { HttpCodec } from './http-codec.js';
+import { refusalResponse } from './http-encode.js';
 import { LineCodec } from './line-codec.js';
 
 export interface CodecLimits {
