@@ -100,7 +100,6 @@ async function main(): Promise<void> {
     console.error(`error: cannot listen on ${config.host}: ${error.code ?? error.message}`);
     process.exit(1);
   });
-  console.log(`listening on ${listeningOn(server)} model=${config.model} ${describeSettings(config)}`);
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -116,6 +115,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // Only now: whoever reads this line may signal at once, and must find the handlers in place.
+  console.log(`listening on ${listeningOn(server)} model=${config.model} ${describeSettings(config)}`);
 }
 
 void main();
