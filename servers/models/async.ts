@@ -3,8 +3,8 @@
 // Nothing here ever blocks. Reading a socket, waiting for a SLEEP, writing a
 // reply: each is a callback the loop runs when its event arrives, so thousands
 // of idle or waiting connections cost a little memory each and no threads.
-// This is the design of nginx, Redis and Node itself, and the answer to the
-// C10K problem.
+// This is the design of nginx, Redis and Node itself, and the answer most
+// servers took to the C10K problem (Kegel's survey weighed several).
 //
 // Its weakness is the other side of the same coin: there is one thread, so a
 // request that computes (WORK) holds the loop, and every other connection waits
