@@ -13,7 +13,7 @@ import net from 'node:net';
 import type { ServerConfig } from './config.js';
 import type { ModelContext, ServerModel } from './models/model.js';
 import type { CodecName } from './protocol/codec.js';
-import { refusal } from './protocol/codecs.js';
+import { connectionRefusal } from './protocol/codecs.js';
 import { closeConnection } from './protocol/socket-session.js';
 import { createAsyncModel } from './models/async.js';
 import { createBlockingModel } from './models/blocking.js';
@@ -93,7 +93,7 @@ function admit(socket: net.Socket, protocol: CodecName, context: ModelContext, m
   socket.setNoDelay(true);
   if (counters.get('connectionsOpen') >= config.maxConnections) {
     counters.add('connectionsRejected');
-    closeConnection(socket, refusal(protocol, 'max connections'));
+    closeConnection(socket, connectionRefusal(protocol, 'maxConnections'));
     return;
   }
   counters.add('connectionsOpen');

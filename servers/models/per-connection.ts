@@ -40,7 +40,7 @@ import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import type { ModelContext, ServerModel } from './model.js';
 import type { CodecName } from '../protocol/codec.js';
-import { refusal } from '../protocol/codecs.js';
+import { connectionRefusal } from '../protocol/codecs.js';
 import { closeConnection, closeWhenIdle } from '../protocol/socket-session.js';
 import { FromWorker, PerConnectionWorkerData, RelayState, ToWorker, unsentBytes } from './per-connection-worker.js';
 
@@ -60,7 +60,7 @@ export function createPerConnectionModel(context: ModelContext): ServerModel {
     accept(socket, protocol) {
       if (counters.get('workersLive') >= config.maxWorkers) {
         counters.add('connectionsRejected');
-        closeConnection(socket, refusal(protocol, 'max workers'));
+        closeConnection(socket, connectionRefusal(protocol, 'maxWorkers'));
         return;
       }
       const relay = new Relay(socket, protocol, context);
@@ -187,12 +187,13 @@ class Relay {
     Atomics.store(this.state, RelayState.FINISHED, relayed);
     Atomics.store(this.state, RelayState.INPUT_PAUSED, 0);
     Atomics.store(this.state, RelayState.WANTS_DRAIN, 0);
+    const lastWords = connectionRefusal(this.protocol, 'internal');
     if (this.protocol === 'http') {
       this.ending = true;
-      closeConnection(this.socket, refusal('http', 'internal error'));
+      closeConnection(this.socket, lastWords);
       return;
     }
-    this.socket.write('ERR internal error\n');
+    this.socket.write(lastWords, 'latin1');
     this.startWorker();
   }
 

@@ -8,12 +8,13 @@
 
 import type { Command } from './commands.js';
 import type { Reply } from './execute.js';
+import type { Refusal } from './refusals.js';
 
 export type Request =
   /** A well-formed command, to be executed. `meta` is whatever the codec needs to encode its reply. */
   | { kind: 'command'; command: Command; meta?: unknown }
   /** A request refused before execution; `close` when the stream cannot continue after it. */
-  | { kind: 'refused'; message: string; close: boolean; meta?: unknown };
+  | { kind: 'refused'; refusal: Refusal; close: boolean; meta?: unknown };
 
 export interface Encoded {
   /** Reply bytes as a binary string (one char per byte). */
@@ -25,7 +26,7 @@ export interface Encoded {
 export interface Codec {
   /** Feeds the next bytes from the client; returns the requests they completed, in order. */
   decode(chunk: Buffer): Request[];
-  /** Answers `request`: `reply` is what the command returned, or `ERR <message>` for a refusal. */
+  /** Answers `request`: `reply` is what the command returned, or, for a refused request, its refusal. */
   encode(request: Request, reply: Reply): Encoded;
 }
 

@@ -6,7 +6,8 @@
 import type { Codec, CodecName } from './codec.js';
 import { HttpCodec } from './http-codec.js';
 import { refusalResponse } from './http-encode.js';
-import { LineCodec } from './line-codec.js';
+import { LineCodec, replyLine } from './line-codec.js';
+import { FixedRefusalKind, refusal } from './refusals.js';
 
 export interface CodecLimits {
   /** Longest request line; for HTTP, the largest request body. */
@@ -15,10 +16,14 @@ export interface CodecLimits {
   maxHeaderBytes?: number;
 }
 
-/** What a connection is told when it is refused before any request (too many connections or workers). */
-export function refusal(name: CodecName, message: string): string {
-  if (name === 'line') return `ERR ${message}\n`;
-  return refusalResponse(message);
+/**
+ * What a connection is told when the server refuses or ends it outside any
+ * request (too many connections or workers, idle too long, its worker died),
+ * in the words of its protocol.
+ */
+export function connectionRefusal(name: CodecName, kind: FixedRefusalKind): string {
+  const refused = refusal(kind);
+  return name === 'line' ? replyLine(refused) : refusalResponse(refused);
 }
 
 export function createCodec(name: CodecName, limits: CodecLimits): Codec {

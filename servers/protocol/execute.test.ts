@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseRequest } from './commands.js';
 import { BYE, blockThread, errorReply, handleCommand, hashChain, Reply, Runtime, timerSleep } from './execute.js';
+import { isRefusal, lineText, refusal } from './refusals.js';
 import { SharedStore } from '../store/store.js';
 import { SharedCounters } from '../stats.js';
 
@@ -18,16 +19,25 @@ function runtime(options: Partial<Runtime> = {}): Runtime {
   };
 }
 
+/**
+ * A refusal as the line protocol words it (`ERR <message>`), so that these
+ * specifications read as the protocol does. That a refusal is data, and of
+ * which kind, is specified by the last test here.
+ */
+function asLine(reply: Reply): Reply {
+  return isRefusal(reply) ? lineText(reply) : reply;
+}
+
 /** Parses and executes one request line, as a model does; waits for a reply that comes later. */
 async function run(rt: Runtime, line: string): Promise<Reply> {
-  return handleCommand(parseRequest(line), rt);
+  return asLine(await handleCommand(parseRequest(line), rt));
 }
 
 /** Runs a request that must answer at once (no promise). */
 function runNow(rt: Runtime, line: string): Reply {
   const reply = handleCommand(parseRequest(line), rt);
   if (reply instanceof Promise) throw new Error(`${line} answered with a promise`);
-  return reply;
+  return asLine(reply);
 }
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest();
@@ -195,6 +205,21 @@ describe('handleCommand', () => {
     expect(await run(rt, 'STATS')).toBe('ERR internal error');
     expect(logged).toHaveBeenCalled();
     expect(rt.counters.get('errors')).toBe(1);
-    expect(errorReply(new Error('x'), rt.counters)).toBe('ERR internal error');
+    expect(errorReply(new Error('x'), rt.counters)).toEqual({ refusal: 'internal', message: 'internal error' });
+  });
+
+  it('answers every refusal as data, its kind for the codec and its message as the line has always said it', () => {
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    const rt = runtime({ store: SharedStore.create(0.01) });
+    const reply = (line: string) => handleCommand(parseRequest(line), rt);
+    handleCommand({ name: 'SET', key: 'word', value: 'w' }, rt);
+    handleCommand({ name: 'SET', key: 'max', value: '9223372036854775807' }, rt);
+    expect(reply('INCR word')).toEqual({ refusal: 'notAnInteger', message: 'value is not an integer' });
+    expect(reply('INCR max')).toEqual({ refusal: 'incrementOverflow', message: 'increment would overflow' });
+    expect(reply(`SET big ${'x'.repeat(100_000)}`)).toEqual({ refusal: 'storeFull', message: 'store full' });
+    expect(reply('DEBUG CRASH')).toEqual({ refusal: 'badRequest', message: "unknown command 'DEBUG'" });
+    expect(handleCommand({ name: 'STATS' }, runtime({ stats: () => ({ cycle: 1n }) }))).toEqual(refusal('internal'));
+    // The text a client sent is never a refusal, whatever it reads.
+    expect(reply('ECHO ERR server busy')).toBe('ERR server busy');
   });
 });

@@ -10,11 +10,13 @@
 //   - what `STATS` reports beyond the common counters.
 //
 // `handleCommand` runs a parsed command and turns every refusal (a full store,
-// a value that is not an integer) into an `ERR <message>` reply, so the
-// connection stays open.
+// a value that is not an integer) into a Refusal reply, so the connection
+// stays open. A refusal is data (refusals.ts), and each codec words it: the
+// line protocol as `ERR <message>`, HTTP with the status of its kind.
 
 import { createHash } from 'node:crypto';
 import { Command, DEBUG_FAULTS, DebugFault, ProtocolError } from './commands.js';
+import { Refusal, refusal } from './refusals.js';
 import { IncrementOverflowError, NotAnIntegerError, SharedStore, StoreFullError } from '../store/store.js';
 import type { SharedCounters } from '../stats.js';
 
@@ -35,11 +37,12 @@ export interface ClosingReply {
   close: true;
 }
 
-export type Reply = string | ClosingReply;
+/** What a command answers: its text, a reply that ends the connection, or a refusal. */
+export type Reply = string | ClosingReply | Refusal;
 
 export const BYE: ClosingReply = { line: 'BYE', close: true };
 
-/** Executes a parsed command; refusals (store full, not an integer) become `ERR` replies. */
+/** Executes a parsed command; refusals (store full, not an integer) become Refusal replies. */
 export function handleCommand(command: Command, runtime: Runtime): Reply | Promise<Reply> {
   try {
     return executeCommand(command, runtime);
@@ -104,21 +107,21 @@ export function testHooksFor(enabled: boolean, thread: 'main' | 'worker'): Runti
   };
 }
 
-/** Turns a refusal into its `ERR` reply and counts it. Unexpected failures say less. */
-export function errorReply(error: unknown, counters: SharedCounters): string {
+/** Turns a failure into the refusal it stands for, and counts it. Unexpected failures say less. */
+export function errorReply(error: unknown, counters: SharedCounters): Refusal {
   counters.add('errors');
-  if (isRefusal(error)) return `ERR ${error.message}`;
+  const known = refusalFor(error);
+  if (known) return known;
   console.error('internal error while executing a request:', error);
-  return 'ERR internal error';
+  return refusal('internal');
 }
 
-function isRefusal(error: unknown): error is Error {
-  return (
-    error instanceof ProtocolError ||
-    error instanceof StoreFullError ||
-    error instanceof NotAnIntegerError ||
-    error instanceof IncrementOverflowError
-  );
+function refusalFor(error: unknown): Refusal | undefined {
+  if (error instanceof ProtocolError) return refusal('badRequest', error.message);
+  if (error instanceof StoreFullError) return refusal('storeFull');
+  if (error instanceof NotAnIntegerError) return refusal('notAnInteger');
+  if (error instanceof IncrementOverflowError) return refusal('incrementOverflow');
+  return undefined;
 }
 
 const SEED = Buffer.from('lab', 'ascii');

@@ -9,6 +9,7 @@ import type { Command } from './commands.js';
 import { handleCommand, Reply, Runtime, timerSleep } from './execute.js';
 import { HttpCodec } from './http-codec.js';
 import type { HttpMeta } from './http-encode.js';
+import { httpStatus } from './refusals.js';
 import { Session } from './session.js';
 import { SharedStore } from '../store/store.js';
 import { SharedCounters } from '../stats.js';
@@ -31,7 +32,7 @@ function decodeInChunks(text: string, cuts: number[]): Request[] {
 function meaning(request: Request): unknown {
   const meta = request.meta as HttpMeta;
   if (request.kind === 'command') return { command: request.command, keepAlive: meta.keepAlive };
-  return { status: meta.status, close: request.close || !meta.keepAlive };
+  return { status: httpStatus(request.refusal), close: request.close || !meta.keepAlive };
 }
 
 function commandsOf(text: string): (Command | undefined)[] {
@@ -43,7 +44,7 @@ function refusalOf(text: string, limits = {}): { status?: number; message: strin
   expect(requests).toHaveLength(1);
   const [request] = requests;
   if (request.kind !== 'refused') throw new Error(`expected a refusal, got ${JSON.stringify(request)}`);
-  return { status: (request.meta as HttpMeta).status, message: request.message, close: request.close || !(request.meta as HttpMeta).keepAlive };
+  return { status: httpStatus(request.refusal), message: request.refusal.message, close: request.close || !(request.meta as HttpMeta).keepAlive };
 }
 
 interface Response {
@@ -57,7 +58,7 @@ interface Response {
 function respond(requestText: string, reply: Reply): Response {
   const codec = new HttpCodec({ maxBody: MAX_BODY });
   const [request] = codec.decode(Buffer.from(requestText, 'latin1'));
-  const encoded = codec.encode(request, request.kind === 'refused' ? `ERR ${request.message}` : reply);
+  const encoded = codec.encode(request, request.kind === 'refused' ? request.refusal : reply);
   return { ...parseResponse(encoded.text), close: encoded.close };
 }
 
@@ -306,21 +307,7 @@ describe('responses', () => {
     expect(JSON.parse(stats.body)).toEqual({ model: 'async' });
   });
 
-  it('map execution errors to statuses: busy 503, store full 507, not an integer 400, internal 500', () => {
-    const put = WITH_BODY('PUT', '/kv/k', 'v');
-    expect(respond(put, 'ERR server busy').status).toBe(503);
-    expect(respond(put, 'ERR store full').status).toBe(507);
-    expect(respond(WITH_BODY('POST', '/kv/k/incr', ''), 'ERR value is not an integer').status).toBe(400);
-    expect(respond(GET('/ping'), 'ERR internal error').status).toBe(500);
-    const busy = respond(GET('/kv/k'), 'ERR server busy');
-    expect(JSON.parse(busy.body)).toEqual({ error: 'server busy' });
-    expect(busy.close).toBe(false);
-  });
-
-  it('echo a body that happens to read like an error reply as a plain 200', () => {
-    expect(respond(WITH_BODY('POST', '/echo', 'ERR store full'), 'ERR store full')).toMatchObject({ status: 200, body: 'ERR store full' });
-    expect(respond(WITH_BODY('POST', '/echo', 'hello'), 'ERR server busy').status).toBe(503);
-  });
+  // How refusals become statuses, and why an ECHO of `ERR ...` is still a 200: refusals.test.ts.
 
   it('answer HEAD with the headers GET would send, and no body', () => {
     const codec = new HttpCodec({ maxBody: MAX_BODY });
@@ -384,6 +371,13 @@ describe('through a Session', () => {
     s.receive(Buffer.from(GET('/ping', 'Connection: close\r\n') + GET('/ping')));
     expect(responses()).toHaveLength(1);
     expect(ended()).toBe(true);
+  });
+
+  it('answers an ECHO of "ERR server busy" with 200 and that body, while a real refusal keeps its status', () => {
+    const { session: s, responses } = session();
+    s.receive(Buffer.from(WITH_BODY('POST', '/echo', 'ERR server busy') + WITH_BODY('PUT', '/kv/w', 'w') + WITH_BODY('POST', '/kv/w/incr', '')));
+    const answered = [[200, 'ERR server busy'], [200, 'OK'], [400, '{"error":"value is not an integer"}']];
+    expect(responses().map((r) => [r.status, r.body])).toEqual(answered);
   });
 
   it('answers a 404 and keeps going with the next request on the same connection', () => {

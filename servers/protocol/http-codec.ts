@@ -23,9 +23,10 @@
 
 import type { Codec, Encoded, Request } from './codec.js';
 import type { Reply } from './execute.js';
-import { CLOSING, encodeClosing, encodeError, encodeReply, HttpMeta } from './http-encode.js';
-import { HttpError, HttpParser, Parsed } from './http-parse.js';
+import { CLOSING, encodeClosing, encodeRefusal, encodeReply, HttpMeta } from './http-encode.js';
+import { HttpParser, Parsed } from './http-parse.js';
 import { route } from './http-routes.js';
+import { isRefusal } from './refusals.js';
 
 export class HttpCodec implements Codec {
   private readonly parser: HttpParser;
@@ -43,8 +44,9 @@ export class HttpCodec implements Codec {
     if (request.kind === 'refused') {
       const close = request.close || !meta.keepAlive;
       const extra = meta.allow === undefined ? [] : [`allow: ${meta.allow}`];
-      return encodeError(meta.status ?? 400, request.message, meta, close, extra);
+      return encodeRefusal(request.refusal, meta, close, extra);
     }
+    if (isRefusal(reply)) return encodeRefusal(reply, meta, !meta.keepAlive);
     if (typeof reply !== 'string') return encodeClosing(reply.line, meta);
     return encodeReply(request.command, reply, meta);
   }
@@ -53,14 +55,11 @@ export class HttpCodec implements Codec {
 /** A parsed request routed to its command, or refused with what encoding the refusal needs. */
 function requestOf(parsed: Parsed): Request {
   // A framing error: answered, and the parser reads nothing more from this connection.
-  if (parsed.kind === 'broken') return refused(parsed.error, CLOSING);
+  if (parsed.kind === 'broken') return { kind: 'refused', refusal: parsed.refusal, close: true, meta: CLOSING };
   const { head, body, keepAlive, invalid } = parsed;
   const meta: HttpMeta = { keepAlive, http10: head.http10, head: head.method === 'HEAD' };
-  const routed = invalid ? { error: invalid } : route(head.method, head.path, body);
+  const routed = invalid ? { refusal: invalid } : route(head.method, head.path, body);
   if ('command' in routed) return { kind: 'command', command: routed.command, meta };
-  return refused(routed.error, routed.allow === undefined ? meta : { ...meta, allow: routed.allow });
-}
-
-function refused(error: HttpError, meta: HttpMeta): Request {
-  return { kind: 'refused', message: error.message, close: error.close, meta: { ...meta, status: error.status } };
+  // The framing was sound, so the connection goes on (unless the request itself ends it).
+  return { kind: 'refused', refusal: routed.refusal, close: false, meta: routed.allow === undefined ? meta : { ...meta, allow: routed.allow } };
 }

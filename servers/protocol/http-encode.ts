@@ -1,19 +1,19 @@
 // HTTP responses: from a command's reply to a status line, headers and a body.
 //
-// The commands reply as they do on the line port (`VALUE x`, `NIL`, `OK`,
-// `ERR ...`); this file says what each reply is in HTTP's terms. A value is
-// sent as its bare bytes (`VALUE ` dropped), an absent key is 404, STATS is
-// JSON as it stands.
+// The commands reply as they do on the line port (`VALUE x`, `NIL`, `OK`);
+// this file says what each reply is in HTTP's terms. A value is sent as its
+// bare bytes (`VALUE ` dropped), an absent key is 404, STATS is JSON as it
+// stands, and an ECHO is its body, whatever that body says.
 //
-// Errors are JSON, `{"error":"..."}`: 400 for a bad argument or a malformed
+// Refusals arrive as data, never as text (refusals.ts), and the status is
+// the one the refusal's kind names: 400 for a bad argument or a malformed
 // request, 404 for an unknown route or key, 405 for a known path with the
 // wrong method (with `Allow`), 413 for a body over `--max-line`, 431 for a
-// header section over 16 KiB, 503 when the pool's queue is full (`ERR server
-// busy`: try again later), and 507 Insufficient Storage when the store is
-// full. 507 rather than 503 because a full store is not a passing overload:
-// retrying the same write will fail the same way until something is deleted.
-// An error message is shown as ASCII and cut short, whatever bytes the client
-// sent.
+// header section over 16 KiB, 500 for a command that failed, 503 when the
+// pool's queue is full (try again later) or the server takes no more
+// connections, and 507 Insufficient Storage when the store is full. Their
+// bodies are JSON, `{"error":"..."}`, the message shown as ASCII and cut
+// short, whatever bytes the client sent.
 //
 // Every response says how long its body is (`Content-Length`), so a
 // keep-alive connection needs no other framing, and carries a `Date`, as an
@@ -21,6 +21,7 @@
 
 import type { Encoded } from './codec.js';
 import type { Command } from './commands.js';
+import { httpStatus, Refusal, refusal } from './refusals.js';
 
 /** What encoding needs to know about the request it answers. */
 export interface HttpMeta {
@@ -30,8 +31,6 @@ export interface HttpMeta {
   http10: boolean;
   /** A HEAD request: the response carries headers only. */
   head: boolean;
-  /** For a refused request: the status to answer with. */
-  status?: number;
   /** For 405: the methods the path does allow. */
   allow?: string;
 }
@@ -43,22 +42,18 @@ const TEXT = 'text/plain; charset=utf-8';
 const BYTES = 'application/octet-stream';
 const JSON_TYPE = 'application/json';
 
-/** Maps a command's reply onto a response. Errors arrive as `ERR <message>`, whichever command failed. */
+const NO_SUCH_KEY = refusal('notFound', 'no such key');
+
+/** Maps a command's text reply onto a response. (Refusals never arrive here: see encodeRefusal.) */
 export function encodeReply(command: Command, reply: string, meta: HttpMeta): Encoded {
-  // ECHO's reply is the body itself, so a body may well read `ERR ...`: only a reply that is not the body is
-  // an error. (A body of exactly `ERR server busy` cannot be told from a busy pool: a string Reply has no
-  // separate error channel.)
-  if (command.name === 'ECHO' && reply === command.text) return respond(200, BYTES, reply, meta);
-  if (reply.startsWith('ERR ')) {
-    const message = reply.slice(4);
-    return encodeError(statusOfError(message), message, meta, !meta.keepAlive);
-  }
   switch (command.name) {
+    case 'ECHO':
+      return respond(200, BYTES, reply, meta);
     case 'GET':
-      if (reply === 'NIL') return encodeError(404, 'no such key', meta, !meta.keepAlive);
+      if (reply === 'NIL') return encodeRefusal(NO_SUCH_KEY, meta, !meta.keepAlive);
       return respond(200, BYTES, valueOf(reply), meta);
     case 'DEL':
-      if (reply === 'NIL') return encodeError(404, 'no such key', meta, !meta.keepAlive);
+      if (reply === 'NIL') return encodeRefusal(NO_SUCH_KEY, meta, !meta.keepAlive);
       return respond(200, TEXT, reply, meta);
     case 'INCR':
     case 'WORK':
@@ -75,35 +70,22 @@ export function encodeClosing(line: string, meta: HttpMeta): Encoded {
   return respond(200, TEXT, line, meta, true);
 }
 
-/** An error response: its status, and the message as a JSON body. */
-export function encodeError(status: number, message: string, meta: HttpMeta, close: boolean, extra: string[] = []): Encoded {
-  return respond(status, JSON_TYPE, JSON.stringify({ error: printable(message) }), meta, close, extra);
+/** A refusal's response: the status of its kind, and its message as a JSON body. */
+export function encodeRefusal(refused: Refusal, meta: HttpMeta, close: boolean, extra: string[] = []): Encoded {
+  return respond(httpStatus(refused), JSON_TYPE, JSON.stringify({ error: printable(refused.message) }), meta, close, extra);
 }
 
 /**
- * A complete response refusing a connection before any request (too many
- * connections or workers): 503, and the connection closes.
+ * A complete response that ends a connection outside any request (too many
+ * connections or workers, a worker that died): the status of the refusal's
+ * kind, and the connection closes.
  */
-export function refusalResponse(message: string): string {
-  return encodeError(503, message, CLOSING, true).text;
+export function refusalResponse(refused: Refusal): string {
+  return encodeRefusal(refused, CLOSING, true).text;
 }
 
 function valueOf(reply: string): string {
   return reply.startsWith('VALUE ') ? reply.slice(6) : reply;
-}
-
-/** The status for an `ERR` reply from execution. */
-function statusOfError(message: string): number {
-  switch (message) {
-    case 'server busy':
-      return 503;
-    case 'store full':
-      return 507;
-    case 'internal error':
-      return 500;
-    default:
-      return 400;
-  }
 }
 
 const REASONS: Record<number, string> = {
@@ -111,6 +93,7 @@ const REASONS: Record<number, string> = {
   400: 'Bad Request',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   413: 'Content Too Large',
   431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',

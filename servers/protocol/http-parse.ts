@@ -29,7 +29,11 @@
 // HTTP/2; a request cut short by the client's close is dropped unanswered.
 //
 // What a request means is not decided here: the routes are in
-// http-routes.ts, the responses in http-encode.ts.
+// http-routes.ts, the responses in http-encode.ts. A request the parser
+// refuses is reported as a refusal (refusals.ts), whose kind gives the
+// status it is answered with.
+
+import { Refusal, refusal, WordedRefusalKind } from './refusals.js';
 
 /** Default bound on a request's head (request line, headers, blank line). */
 export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
@@ -46,13 +50,13 @@ export interface HttpLimits {
   maxHeaderBytes: number;
 }
 
-/** A request refused while parsing: its status, its message, and whether the stream is lost. */
-export class HttpError {
-  constructor(
-    readonly status: number,
-    readonly message: string,
-    readonly close = true,
-  ) {}
+/** A request refused while parsing; thrown from deep in the parser, and caught in `push`. */
+class HttpError {
+  readonly refusal: Refusal;
+
+  constructor(kind: WordedRefusalKind, message: string) {
+    this.refusal = refusal(kind, message);
+  }
 }
 
 /** The head of a request: its request line and its headers, names lower-cased. */
@@ -70,9 +74,9 @@ export type Parsed =
    * `invalid`: it is well framed, so the stream goes on, but it breaks a rule
    * of HTTP/1.1 and is to be refused rather than routed.
    */
-  | { kind: 'request'; head: HttpHead; body: string; keepAlive: boolean; invalid?: HttpError }
+  | { kind: 'request'; head: HttpHead; body: string; keepAlive: boolean; invalid?: Refusal }
   /** A request whose framing cannot be trusted: answer it, and read nothing more. */
-  | { kind: 'broken'; error: HttpError };
+  | { kind: 'broken'; refusal: Refusal };
 
 type State =
   | { at: 'request-line' }
@@ -111,7 +115,7 @@ export class HttpParser {
       while (!this.isClosed && this.step(parsed));
     } catch (error) {
       if (!(error instanceof HttpError)) throw error;
-      parsed.push({ kind: 'broken', error });
+      parsed.push({ kind: 'broken', refusal: error.refusal });
       this.close();
     }
     return parsed;
@@ -172,7 +176,7 @@ export class HttpParser {
       case 'chunk-end': {
         const line = this.readLine(MAX_CHUNK_LINE, 'malformed chunked body');
         if (line === null) return false;
-        if (line !== '') throw new HttpError(400, 'malformed chunked body');
+        if (line !== '') throw new HttpError('badRequest', 'malformed chunked body');
         this.state = { at: 'chunk-size', head: state.head };
         return true;
       }
@@ -241,16 +245,16 @@ export class HttpParser {
   private readHeadLine(): string | null {
     const allowance = this.limits.maxHeaderBytes - this.headBytes;
     const start = this.offset;
-    const line = this.readLine(allowance, 'header section too large', 431);
+    const line = this.readLine(allowance, 'header section too large', 'headerTooLarge');
     this.headBytes += this.offset - start;
     return line;
   }
 
   /** The next line without its CRLF (or bare LF), as a binary string; null until it is complete. */
-  private readLine(maxBytes: number, tooLong: string, status = 400): string | null {
+  private readLine(maxBytes: number, tooLong: string, kind: WordedRefusalKind = 'badRequest'): string | null {
     const newline = this.buffer.indexOf(LF, this.scanFrom);
     const lineEnd = newline === -1 ? this.buffer.length : newline + 1;
-    if (lineEnd - this.offset > maxBytes) throw new HttpError(status, tooLong);
+    if (lineEnd - this.offset > maxBytes) throw new HttpError(kind, tooLong);
     if (newline === -1) {
       this.scanFrom = this.buffer.length;
       return null;
@@ -279,12 +283,12 @@ export class HttpParser {
 
 function parseRequestLine(line: string): HttpHead {
   const parts = line.split(' ');
-  if (parts.length !== 3) throw new HttpError(400, 'malformed request line');
+  if (parts.length !== 3) throw new HttpError('badRequest', 'malformed request line');
   const [method, target, version] = parts;
-  if (!TOKEN.test(method)) throw new HttpError(400, 'malformed method');
+  if (!TOKEN.test(method)) throw new HttpError('badRequest', 'malformed method');
   const match = /^HTTP\/(\d)\.(\d)$/.exec(version);
-  if (!match) throw new HttpError(400, 'malformed HTTP version');
-  if (match[1] !== '1') throw new HttpError(505, 'only HTTP/1.0 and HTTP/1.1 are served');
+  if (!match) throw new HttpError('badRequest', 'malformed HTTP version');
+  if (match[1] !== '1') throw new HttpError('versionNotSupported', 'only HTTP/1.0 and HTTP/1.1 are served');
   return { method, path: pathOf(target), http10: match[2] === '0', headers: new Map() };
 }
 
@@ -292,16 +296,16 @@ function parseRequestLine(line: string): HttpHead {
 function pathOf(target: string): string {
   const absolute = /^https?:\/\/[^/?#]*/i.exec(target);
   const rest = absolute ? target.slice(absolute[0].length) || '/' : target;
-  if (!rest.startsWith('/')) throw new HttpError(400, 'malformed request target');
+  if (!rest.startsWith('/')) throw new HttpError('badRequest', 'malformed request target');
   const query = rest.indexOf('?');
   return query === -1 ? rest : rest.slice(0, query);
 }
 
 function addHeader(headers: Map<string, string[]>, line: string): void {
-  if (line[0] === ' ' || line[0] === '\t') throw new HttpError(400, 'obsolete header line folding');
+  if (line[0] === ' ' || line[0] === '\t') throw new HttpError('badRequest', 'obsolete header line folding');
   const colon = line.indexOf(':');
   const name = colon === -1 ? '' : line.slice(0, colon);
-  if (!TOKEN.test(name)) throw new HttpError(400, 'malformed header line');
+  if (!TOKEN.test(name)) throw new HttpError('badRequest', 'malformed header line');
   const key = name.toLowerCase();
   const value = line.slice(colon + 1).trim();
   const values = headers.get(key);
@@ -315,21 +319,21 @@ function bodyFraming(head: HttpHead): number | 'chunked' {
   const lengths = head.headers.get('content-length');
   if (encodings) {
     // Both framings at once is how request smuggling starts: refuse outright.
-    if (lengths) throw new HttpError(400, 'both Content-Length and Transfer-Encoding');
-    if (head.http10) throw new HttpError(400, 'Transfer-Encoding in an HTTP/1.0 request');
+    if (lengths) throw new HttpError('badRequest', 'both Content-Length and Transfer-Encoding');
+    if (head.http10) throw new HttpError('badRequest', 'Transfer-Encoding in an HTTP/1.0 request');
     if (encodings.length !== 1 || encodings[0].toLowerCase() !== 'chunked') {
-      throw new HttpError(501, 'only the chunked transfer coding is supported');
+      throw new HttpError('notImplemented', 'only the chunked transfer coding is supported');
     }
     return 'chunked';
   }
   if (!lengths) return 0;
-  if (!lengths.every((value) => /^\d+$/.test(value) && value === lengths[0])) throw new HttpError(400, 'malformed Content-Length');
+  if (!lengths.every((value) => /^\d+$/.test(value) && value === lengths[0])) throw new HttpError('badRequest', 'malformed Content-Length');
   return Number(lengths[0]);
 }
 
 function parseChunkSize(line: string): number {
   const match = /^([0-9A-Fa-f]{1,8})[ \t]*(;.*)?$/.exec(line);
-  if (!match) throw new HttpError(400, 'malformed chunk size');
+  if (!match) throw new HttpError('badRequest', 'malformed chunk size');
   return parseInt(match[1], 16);
 }
 
@@ -340,11 +344,11 @@ function keepsAlive(head: HttpHead): boolean {
 }
 
 /** A rule a well-framed request may still break: refused, and the connection kept. */
-function invalidity(head: HttpHead): HttpError | undefined {
-  if (!head.headers.has('host') && !head.http10) return new HttpError(400, 'an HTTP/1.1 request needs a Host header', false);
+function invalidity(head: HttpHead): Refusal | undefined {
+  if (!head.headers.has('host') && !head.http10) return refusal('badRequest', 'an HTTP/1.1 request needs a Host header');
   return undefined;
 }
 
 function bodyTooLarge(maxBody: number): HttpError {
-  return new HttpError(413, `body larger than ${maxBody} bytes`);
+  return new HttpError('contentTooLarge', `body larger than ${maxBody} bytes`);
 }

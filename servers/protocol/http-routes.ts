@@ -27,17 +27,22 @@
 // protocol can name it too, holds no space or control character.
 
 import { Command, MAX_KEY_BYTES, MAX_SLEEP_MS, MAX_WORK } from './commands.js';
-import { HttpError } from './http-parse.js';
+import { Refusal, refusal } from './refusals.js';
 
 export type Routed =
   | { command: Command }
   /** `allow`, for 405: the methods the path does take. */
-  | { error: HttpError; allow?: string };
+  | { refusal: Refusal; allow?: string };
+
+/** A path argument that breaks its rule: thrown by the checks below, refused with 400 by `route`. */
+class BadArgument {
+  constructor(readonly message: string) {}
+}
 
 interface Route {
   /** The methods this path answers, for `Allow`. */
   allow: string;
-  /** The command for this method, or undefined when the path does not take it; throws HttpError on a bad argument. */
+  /** The command for this method, or undefined when the path does not take it; throws BadArgument on a bad one. */
   commandFor(method: string, params: string[], body: string): Command | undefined;
 }
 
@@ -76,13 +81,13 @@ export function route(method: string, path: string, body: string): Routed {
     try {
       const command = candidate.commandFor(method, match.slice(1), body);
       if (command) return { command };
-      return { error: new HttpError(405, `${method} is not allowed here`, false), allow: candidate.allow };
+      return { refusal: refusal('methodNotAllowed', `${method} is not allowed here`), allow: candidate.allow };
     } catch (error) {
-      if (!(error instanceof HttpError)) throw error;
-      return { error };
+      if (!(error instanceof BadArgument)) throw error;
+      return { refusal: refusal('badRequest', error.message) };
     }
   }
-  return { error: new HttpError(404, 'no such route', false) };
+  return { refusal: refusal('notFound', 'no such route') };
 }
 
 function isGet(method: string): boolean {
@@ -92,9 +97,9 @@ function isGet(method: string): boolean {
 /** The key a path segment names: percent-decoded, then held to the line protocol's rules. */
 function keyOf(raw: string): string {
   const key = percentDecode(raw);
-  if (key.length === 0) throw new HttpError(400, 'empty key', false);
-  if (key.length > MAX_KEY_BYTES) throw new HttpError(400, `key longer than ${MAX_KEY_BYTES} bytes`, false);
-  if (/[\x00-\x20\x7f]/.test(key)) throw new HttpError(400, 'a key may not hold spaces or control characters', false);
+  if (key.length === 0) throw new BadArgument('empty key');
+  if (key.length > MAX_KEY_BYTES) throw new BadArgument(`key longer than ${MAX_KEY_BYTES} bytes`);
+  if (/[\x00-\x20\x7f]/.test(key)) throw new BadArgument('a key may not hold spaces or control characters');
   return key;
 }
 
@@ -102,13 +107,13 @@ function keyOf(raw: string): string {
 function percentDecode(raw: string): string {
   if (!raw.includes('%')) return raw;
   return raw.replace(/%(..)?/gs, (_, hex: string | undefined) => {
-    if (hex === undefined || !/^[0-9A-Fa-f]{2}$/.test(hex)) throw new HttpError(400, 'malformed percent-encoding in the path', false);
+    if (hex === undefined || !/^[0-9A-Fa-f]{2}$/.test(hex)) throw new BadArgument('malformed percent-encoding in the path');
     return String.fromCharCode(parseInt(hex, 16));
   });
 }
 
 function wholeNumber(what: string, raw: string, max: number): number {
   const value = /^\d{1,9}$/.test(raw) ? Number(raw) : NaN;
-  if (!(value <= max)) throw new HttpError(400, `${what} wants a whole number from 0 to ${max}`, false);
+  if (!(value <= max)) throw new BadArgument(`${what} wants a whole number from 0 to ${max}`);
   return value;
 }

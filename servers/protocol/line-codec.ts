@@ -8,6 +8,7 @@ import type { Codec, Encoded, Request } from './codec.js';
 import { parseRequest, ProtocolError } from './commands.js';
 import type { Reply } from './execute.js';
 import { LineFramer, LINE_TOO_LONG } from './framing.js';
+import { isRefusal, lineText, refusal } from './refusals.js';
 
 export class LineCodec implements Codec {
   private readonly framer: LineFramer;
@@ -18,18 +19,25 @@ export class LineCodec implements Codec {
 
   decode(chunk: Buffer): Request[] {
     return this.framer.push(chunk).map((frame) => {
-      if (frame === LINE_TOO_LONG) return { kind: 'refused', message: 'line too long', close: true };
+      if (frame === LINE_TOO_LONG) return { kind: 'refused', refusal: refusal('lineTooLong'), close: true };
       try {
         return { kind: 'command', command: parseRequest(frame) };
       } catch (error) {
         if (!(error instanceof ProtocolError)) throw error;
-        return { kind: 'refused', message: error.message, close: false };
+        return { kind: 'refused', refusal: refusal('badRequest', error.message), close: false };
       }
     });
   }
 
   encode(request: Request, reply: Reply): Encoded {
-    if (typeof reply === 'string') return { text: `${reply}\n`, close: request.kind === 'refused' && request.close };
-    return { text: `${reply.line}\n`, close: true };
+    const closing = typeof reply === 'object' && !isRefusal(reply);
+    return { text: replyLine(reply), close: closing || (request.kind === 'refused' && request.close) };
   }
+}
+
+/** A reply as the line that carries it, newline included. */
+export function replyLine(reply: Reply): string {
+  if (typeof reply === 'string') return `${reply}\n`;
+  if (isRefusal(reply)) return `${lineText(reply)}\n`;
+  return `${reply.line}\n`;
 }

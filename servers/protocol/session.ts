@@ -28,6 +28,7 @@
 import type { Codec, Request } from './codec.js';
 import type { Command } from './commands.js';
 import type { Reply } from './execute.js';
+import { refusal } from './refusals.js';
 import type { SharedCounters } from '../stats.js';
 
 /** Where a session's output goes. */
@@ -136,7 +137,7 @@ export class Session {
           // Handlers turn failures into ERR replies themselves; this is the backstop that keeps the connection alive.
           () => {
             this.counters.add('errors');
-            this.settle(request, 'ERR internal error');
+            this.settle(request, refusal('internal'));
           },
         );
         break;
@@ -171,7 +172,7 @@ export class Session {
     this.counters.add('requests');
     if (request.kind === 'command') return this.handle(request.command);
     this.counters.add('errors');
-    return `ERR ${request.message}`;
+    return request.refusal;
   }
 
   private settle(request: Request, reply: Reply): void {

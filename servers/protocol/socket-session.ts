@@ -25,7 +25,7 @@
 import type { Socket } from 'node:net';
 import { CommandHandler, Session } from './session.js';
 import type { CodecName } from './codec.js';
-import { CodecLimits, createCodec, refusal } from './codecs.js';
+import { CodecLimits, connectionRefusal, createCodec } from './codecs.js';
 import type { SharedCounters } from '../stats.js';
 
 /**
@@ -137,6 +137,6 @@ export function closeWhenIdle(socket: Socket, session: { busy: boolean }, protoc
   socket.on('timeout', () => {
     if (socket.writableEnded) socket.destroy();
     else if (session.busy) socket.setTimeout(idleTimeoutMs);
-    else closeConnection(socket, protocol === 'line' ? refusal(protocol, 'idle timeout') : undefined);
+    else closeConnection(socket, protocol === 'line' ? connectionRefusal(protocol, 'idleTimeout') : undefined);
   });
 }
