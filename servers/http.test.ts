@@ -216,6 +216,12 @@ describe.each(MODELS)('HTTP on the %s model', (model) => {
     expect(await request(port, 'POST', '/echo')).toMatchObject({ status: 200, body: '' });
   });
 
+  it('answers POST /echo of a body that reads like a refusal with 200 and that body', async () => {
+    for (const body of ['ERR server busy', 'ERR internal error', 'ERR store full']) {
+      expect(await request(port, 'POST', '/echo', { body }), body).toMatchObject({ status: 200, body });
+    }
+  });
+
   it('stores a value with PUT /kv/:key, reads it back with GET, and removes it with DELETE', async () => {
     const key = `/kv/${model}-colour`;
     expect(await request(port, 'GET', key)).toMatchObject({ status: 404 });
