@@ -36,6 +36,8 @@ describe('Progress', () => {
     progress.cellFinished(1);
     progress.finish();
     const last = written.filter((s) => s.includes('cells')).at(-1)!;
+    // The progress line starts with a carriage return and the ANSI erase-line code: control characters on purpose.
+    // eslint-disable-next-line no-control-regex
     expect(last).toMatch(/^\r\x1b\[2K\[######-+\] 1\/4 cells, ~\d+s left {2}pool\/kv\/c64 \(repeat 1\/1\)$/);
   });
 });

@@ -59,7 +59,7 @@ export interface ServerHandle {
 }
 
 const TAIL_BYTES = 4096;
-const ADDRESS = /^(http=)?([^\s=:\[\]]+|\[[^\]]+\]):(\d+)$/;
+const ADDRESS = /^(http=)?([^\s=:[\]]+|\[[^\]]+\]):(\d+)$/;
 
 /**
  * What a server says it runs with: the `name=value` words of its listening

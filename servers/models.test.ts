@@ -4,7 +4,6 @@
 // each model is belongs to the benchmark suite, not here.)
 
 import { describe, expect, it } from 'vitest';
-import type { ModelName } from './config.js';
 import { LineClient, withServer } from './test-support/server-process.js';
 
 /**

@@ -99,6 +99,8 @@ function keyOf(raw: string): string {
   const key = percentDecode(raw);
   if (key.length === 0) throw new BadArgument('empty key');
   if (key.length > MAX_KEY_BYTES) throw new BadArgument(`key longer than ${MAX_KEY_BYTES} bytes`);
+  // Control characters are exactly what this refuses.
+  // eslint-disable-next-line no-control-regex
   if (/[\x00-\x20\x7f]/.test(key)) throw new BadArgument('a key may not hold spaces or control characters');
   return key;
 }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { segmentName } from './files.js';
 import { encodeSet, RecordTooLargeError } from './record.js';
-import { del, MapStore, recoveredState, set, stateAfter, temporaryDirectories } from './test-support/data-dirs.js';
+import { del, recoveredState, set, stateAfter, temporaryDirectories } from './test-support/data-dirs.js';
 import { FsyncPolicy, LogUnavailableError, WriteAheadLog } from './wal.js';
 
 const tempDir = temporaryDirectories();
