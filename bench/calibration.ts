@@ -83,9 +83,7 @@ export function findCalibrationTools(): CalibrationTools | { missing: string[] }
   const redisBenchmark = findOnPath('redis-benchmark');
   if (redisServer && redisBenchmark) return { redisServer, redisBenchmark };
   return {
-    missing: [redisServer ? null : 'redis-server', redisBenchmark ? null : 'redis-benchmark'].filter(
-      (x): x is string => x !== null,
-    ),
+    missing: [redisServer ? null : 'redis-server', redisBenchmark ? null : 'redis-benchmark'].filter((x): x is string => x !== null),
   };
 }
 
@@ -179,8 +177,24 @@ async function startRedis(tools: CalibrationTools, placement: Placement) {
 }
 
 function runRedisBenchmark(path: string, port: number, connections: number, requests: number, valueBytes: number, keys: number) {
-  const args = ['-h', '127.0.0.1', '-p', String(port), '-c', String(connections), '-n', String(requests),
-    '-d', String(valueBytes), '-r', String(keys), '-t', 'set,get', '-q', '--csv'];
+  const args = [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-c',
+    String(connections),
+    '-n',
+    String(requests),
+    '-d',
+    String(valueBytes),
+    '-r',
+    String(keys),
+    '-t',
+    'set,get',
+    '-q',
+    '--csv',
+  ];
   return new Promise<Map<string, { requestsPerSec: number; p50Ms: number | null }>>((resolve, reject) => {
     const child = spawn(path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -198,7 +212,14 @@ function runRedisBenchmark(path: string, port: number, connections: number, requ
   });
 }
 
-async function runOurs(port: number, connections: number, readRatio: number, settings: CalibrationSettings, valueBytes: number, keys: number): Promise<LoadResult> {
+async function runOurs(
+  port: number,
+  connections: number,
+  readRatio: number,
+  settings: CalibrationSettings,
+  valueBytes: number,
+  keys: number,
+): Promise<LoadResult> {
   const deadlineMs = (settings.warmupSec + settings.durationSec + settings.timeoutMs / 1000 + 15) * 1000;
   const run = runLoad({
     ...defaultLoadOptions,
@@ -223,8 +244,10 @@ async function runOurs(port: number, connections: number, readRatio: number, set
 function interpret(ratio: number | null): string {
   if (ratio === null) return 'no ratio could be measured';
   const pct = Math.round(ratio * 100);
-  if (ratio >= 0.8) return `our generator reached ${pct}% of redis-benchmark's throughput: it keeps up with a native client, so the lab's numbers at these connection counts measure the servers`;
-  if (ratio >= 0.5) return `our generator reached ${pct}% of redis-benchmark's throughput: figures near that level may be partly limited by the generator`;
+  if (ratio >= 0.8)
+    return `our generator reached ${pct}% of redis-benchmark's throughput: it keeps up with a native client, so the lab's numbers at these connection counts measure the servers`;
+  if (ratio >= 0.5)
+    return `our generator reached ${pct}% of redis-benchmark's throughput: figures near that level may be partly limited by the generator`;
   return `our generator reached only ${pct}% of redis-benchmark's throughput: fast cells are likely limited by the generator, compare models at high rates with care`;
 }
 
@@ -258,35 +281,40 @@ export async function runCalibration(
     for (const connections of connectionCounts) {
       log(`calibration: ${connections} connections`);
       const ours = new Map<'SET' | 'GET', LoadResult | Error>();
-      for (const [command, readRatio] of [['SET', 0], ['GET', 1]] as const) {
+      for (const [command, readRatio] of [
+        ['SET', 0],
+        ['GET', 1],
+      ] as const) {
         ours.set(command, await runOurs(redis.port, connections, readRatio, settings, valueBytes, keys).catch((e: Error) => e));
       }
       const completed = [...ours.values()].map((r) => (r instanceof Error ? 0 : r.requests));
       const requests = Math.min(500_000, Math.max(2_000, ...completed));
-      const theirs = await runRedisBenchmark(tools.redisBenchmark, redis.port, connections, requests, valueBytes, keys).catch(
-        (e: Error) => e,
-      );
+      const theirs = await runRedisBenchmark(tools.redisBenchmark, redis.port, connections, requests, valueBytes, keys).catch((e: Error) => e);
       for (const command of ['SET', 'GET'] as const) {
         const mine = ours.get(command)!;
         const other = theirs instanceof Error ? undefined : theirs.get(command);
-        const failures = [mine instanceof Error ? `our generator: ${mine.message}` : null,
-          theirs instanceof Error ? theirs.message : other ? null : `redis-benchmark printed no ${command} row`].filter(Boolean);
-        const oursFigures = mine instanceof Error ? null : {
-          requestsPerSec: mine.throughput.requestsPerSec,
-          p50Us: mine.latency.p50Us,
-          p99Us: mine.latency.p99Us,
-          errors: mine.errors.total,
-          clientCpuPercent: mine.client.cpuPercent,
-          requests: mine.requests,
-        };
+        const failures = [
+          mine instanceof Error ? `our generator: ${mine.message}` : null,
+          theirs instanceof Error ? theirs.message : other ? null : `redis-benchmark printed no ${command} row`,
+        ].filter(Boolean);
+        const oursFigures =
+          mine instanceof Error
+            ? null
+            : {
+                requestsPerSec: mine.throughput.requestsPerSec,
+                p50Us: mine.latency.p50Us,
+                p99Us: mine.latency.p99Us,
+                errors: mine.errors.total,
+                clientCpuPercent: mine.client.cpuPercent,
+                requests: mine.requests,
+              };
         const theirFigures = other ? { ...other, requests } : null;
         measurements.push({
           command,
           connections,
           redisBenchmark: theirFigures,
           ours: oursFigures,
-          ratio: oursFigures && theirFigures && theirFigures.requestsPerSec > 0
-            ? oursFigures.requestsPerSec / theirFigures.requestsPerSec : null,
+          ratio: oursFigures && theirFigures && theirFigures.requestsPerSec > 0 ? oursFigures.requestsPerSec / theirFigures.requestsPerSec : null,
           ...(failures.length > 0 ? { failure: failures.join('; ') } : {}),
         });
       }

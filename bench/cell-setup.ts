@@ -52,13 +52,7 @@ export function httpLoadOptionsFor(spec: CellSpec, host: string, port: number, s
 }
 
 /** What the lab's generator is asked to do for a line cell, at `targetRate` for an open-loop one. */
-export function loadOptionsFor(
-  spec: CellSpec,
-  host: string,
-  port: number,
-  targetRate: number | null,
-  settings: RunSettings,
-): LoadOptions {
+export function loadOptionsFor(spec: CellSpec, host: string, port: number, targetRate: number | null, settings: RunSettings): LoadOptions {
   return {
     ...defaultLoadOptions,
     host,

@@ -5,10 +5,20 @@ import type { RepeatRecord } from './results.js';
 import { SERVE } from './test-support/lab-server.js';
 import { syntheticResults } from './test-support/synthetic-results.js';
 
-const selection = { models: ['async', 'blocking'] as const, workloads: ['echo'] as const, connections: [4], variants: [], openLoopFractions: [], transports: ['line'] as const };
+const selection = {
+  models: ['async', 'blocking'] as const,
+  workloads: ['echo'] as const,
+  connections: [4],
+  variants: [],
+  openLoopFractions: [],
+  transports: ['line'] as const,
+};
 
 function repeatsOf(id: string): RepeatRecord[] {
-  return syntheticResults({ ...selection, models: [...selection.models], workloads: [...selection.workloads], transports: ['line', 'http'] }, 3).cells.find((c) => c.id === id)!.repeats;
+  return syntheticResults(
+    { ...selection, models: [...selection.models], workloads: [...selection.workloads], transports: ['line', 'http'] },
+    3,
+  ).cells.find((c) => c.id === id)!.repeats;
 }
 
 describe('summariseRepeats', () => {
@@ -74,7 +84,12 @@ describe('notesFromLoad', () => {
 
 describe('STATS beside a line cell', () => {
   it('asks the blocking model for STATS once, after the load has closed its connections, since it serves one connection at a time', async () => {
-    const settings = { ...syntheticResults({ ...selection, models: ['blocking'], workloads: ['echo'] }).settings, durationSec: 0.5, warmupSec: 0, repeat: 1 };
+    const settings = {
+      ...syntheticResults({ ...selection, models: ['blocking'], workloads: ['echo'] }).settings,
+      durationSec: 0.5,
+      warmupSec: 0,
+      repeat: 1,
+    };
     const cell = await runCell(makeCell('blocking', 'echo', 2, { kind: 'closed' }), settings.repeat, null, {
       serverScript: SERVE,
       placement: { requested: false, applied: false, method: 'none', serverCpus: null, generatorCpus: null },

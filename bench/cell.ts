@@ -60,9 +60,11 @@ export function notesFromLoad(spec: CellSpec, load: MeasuredLoad, timeoutMs: num
   const idle = load.perConnection.counts.filter((n) => n === 0).length;
   if (idle > 0) {
     const why =
-      spec.model !== 'blocking' ? ''
-      : http ? ' (the blocking model serves one keep-alive connection to its end; the others are accepted but left unread until it closes, time out and reconnect)'
-      : ' (the blocking model serves one connection at a time; the others are accepted but left unread until it closes)';
+      spec.model !== 'blocking'
+        ? ''
+        : http
+          ? ' (the blocking model serves one keep-alive connection to its end; the others are accepted but left unread until it closes, time out and reconnect)'
+          : ' (the blocking model serves one connection at a time; the others are accepted but left unread until it closes)';
     notes.push(`${idle} of ${spec.connections} connections completed no measured request${why}`);
   }
   const e = load.errors;
@@ -71,7 +73,8 @@ export function notesFromLoad(spec: CellSpec, load: MeasuredLoad, timeoutMs: num
   if (e.refused > 0) notes.push(`${e.refused} connections were refused`);
   if (e.reset > 0) notes.push(`${e.reset} requests were lost to reset or closed connections`);
   if (e.wrongReply > 0) notes.push(`${e.wrongReply} replies were wrong`);
-  if (e.errReply > 0) notes.push(http ? `${e.errReply} requests were answered with a non-2xx status other than 503` : `${e.errReply} requests were answered with ERR`);
+  if (e.errReply > 0)
+    notes.push(http ? `${e.errReply} requests were answered with a non-2xx status other than 503` : `${e.errReply} requests were answered with ERR`);
   if (http && load.ok > 0 && load.latency.p50Us === 0) {
     notes.push('autocannon records latency in whole milliseconds: a p50 of 0 means under 1 ms');
   }
@@ -156,13 +159,7 @@ interface RepeatOutcome {
   settings: ServerSettings | null;
 }
 
-async function runRepeat(
-  spec: CellSpec,
-  flags: string[],
-  index: number,
-  targetRate: number | null,
-  ctx: CellRunContext,
-): Promise<RepeatOutcome> {
+async function runRepeat(spec: CellSpec, flags: string[], index: number, targetRate: number | null, ctx: CellRunContext): Promise<RepeatOutcome> {
   const began = performance.now();
   const record = emptyRepeat(index);
   const s = ctx.settings;

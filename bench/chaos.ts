@@ -109,7 +109,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   return report;
 }
 
-async function runResetter(options: ChaosOptions, client: number, ledger: Map<string, KeyLedger>, deadline: number, report: ChaosReport): Promise<void> {
+async function runResetter(
+  options: ChaosOptions,
+  client: number,
+  ledger: Map<string, KeyLedger>,
+  deadline: number,
+  report: ChaosReport,
+): Promise<void> {
   const random = seededRandom(options.seed * 1000 + client);
   for (let connection = 0; performance.now() < deadline; connection++) {
     const line = await connectOrNull(options.port);
@@ -209,7 +215,15 @@ async function runSteadyClient(options: ChaosOptions, client: number, deadline: 
     const value = command === 'SET' ? `${(client * 10_000 + i + 1) * 1000}` : undefined;
     const call = performance.now();
     const reply = await line.request(value === undefined ? `${command} ${key}` : `SET ${key} ${value}`, 30_000).catch(() => null);
-    report.steadyHistory.push({ client, command, key, ...(value === undefined ? {} : { value }), reply, call, return: reply === null ? Infinity : performance.now() });
+    report.steadyHistory.push({
+      client,
+      command,
+      key,
+      ...(value === undefined ? {} : { value }),
+      reply,
+      call,
+      return: reply === null ? Infinity : performance.now(),
+    });
     if (options.connectionPerRequest || reply === null) {
       line.close();
       line = null;

@@ -45,7 +45,11 @@ class UsageError extends Error {}
 
 /** A comma-separated list (or a repeated flag), each item checked against the allowed values. */
 function listOf<T extends string>(raw: unknown, allowed: readonly T[], what: string): T[] {
-  const items = ([] as unknown[]).concat(raw).flatMap((v) => String(v).split(',')).map((s) => s.trim()).filter(Boolean);
+  const items = ([] as unknown[])
+    .concat(raw)
+    .flatMap((v) => String(v).split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (items.length === 0) throw new UsageError(`--${what} needs at least one value (choose from ${allowed.join(', ')})`);
   for (const item of items) {
     if (!allowed.includes(item as T)) throw new UsageError(`unknown ${what.replace(/s$/, '')} '${item}' (choose from ${allowed.join(', ')})`);
@@ -54,7 +58,11 @@ function listOf<T extends string>(raw: unknown, allowed: readonly T[], what: str
 }
 
 function connectionList(raw: unknown): number[] {
-  const items = ([] as unknown[]).concat(raw).flatMap((v) => String(v).split(',')).map((s) => s.trim()).filter(Boolean);
+  const items = ([] as unknown[])
+    .concat(raw)
+    .flatMap((v) => String(v).split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (items.length === 0) throw new UsageError('--connections needs at least one count');
   const counts = items.map((s) => {
     const n = Number(s);
@@ -68,16 +76,15 @@ function positive(value: unknown, flag: string, { min = 0, max = Infinity, integ
   const n = Number(value);
   const ok = Number.isFinite(n) && (allowZero ? n >= min : n > min) && n <= max && (!integer || Number.isInteger(n));
   if (!ok) {
-    throw new UsageError(`--${flag}: '${value}' must be ${integer ? 'a whole number' : 'a number'} ${allowZero ? `>= ${min}` : `> ${min}`}${max < Infinity ? ` and <= ${max}` : ''}`);
+    throw new UsageError(
+      `--${flag}: '${value}' must be ${integer ? 'a whole number' : 'a number'} ${allowZero ? `>= ${min}` : `> ${min}`}${max < Infinity ? ` and <= ${max}` : ''}`,
+    );
   }
   return n;
 }
 
 /** What the command line asks for: the comparison matrix, or a soak instead. */
-export type BenchCommand =
-  | { kind: 'matrix'; config: SuiteConfig }
-  | { kind: 'soak'; config: SoakConfig }
-  | { kind: 'chaos'; config: ChaosCommand };
+export type BenchCommand = { kind: 'matrix'; config: SuiteConfig } | { kind: 'soak'; config: SoakConfig } | { kind: 'chaos'; config: ChaosCommand };
 
 export function parseArgs(argv: string[]): BenchCommand {
   const args = yargs(argv)
@@ -88,14 +95,36 @@ export function parseArgs(argv: string[]): BenchCommand {
     .option('connections', { type: 'string', describe: 'comma-separated connection counts' })
     .option('variants', { type: 'string', describe: `extra experiments: ${VARIANTS.join(', ')}, or none` })
     .option('transports', { type: 'string', describe: `comma-separated transports (${TRANSPORTS.join(', ')}; default both)` })
-    .option('http-repeat', { type: 'number', describe: `runs per HTTP cell (default ${FULL_TIMING.httpRepeat}, to keep the full matrix near 30 minutes)` })
-    .option('chaos', { type: 'string', describe: 'instead of the matrix: clients that reset at random moments on each model for this long (30s, 10m), failing if a promise breaks' })
+    .option('http-repeat', {
+      type: 'number',
+      describe: `runs per HTTP cell (default ${FULL_TIMING.httpRepeat}, to keep the full matrix near 30 minutes)`,
+    })
+    .option('chaos', {
+      type: 'string',
+      describe: 'instead of the matrix: clients that reset at random moments on each model for this long (30s, 10m), failing if a promise breaks',
+    })
     .option('seed', { type: 'number', describe: 'with --chaos: the seed of its random choices (default: from the clock, printed)' })
-    .option('soak', { type: 'string', describe: `instead of the matrix: constant load on each model for this long (30s, 10m, 1h), failing if memory keeps growing; ${SOAK_CONNECTIONS} connections, or the most given with --connections` })
-    .option('duration', { type: 'number', describe: `measured seconds per run (default ${FULL_TIMING.durationSec}, quick ${QUICK_TIMING.durationSec})` })
-    .option('warmup', { type: 'number', describe: `warmup seconds per run, not counted (default ${FULL_TIMING.warmupSec}, quick ${QUICK_TIMING.warmupSec})` })
-    .option('repeat', { type: 'number', describe: `runs per cell, reported as median and spread (default ${FULL_TIMING.repeat}, quick ${QUICK_TIMING.repeat})` })
-    .option('timeout', { type: 'number', default: 2000, describe: 'per-request timeout in ms; a request without a reply by then counts as timed out' })
+    .option('soak', {
+      type: 'string',
+      describe: `instead of the matrix: constant load on each model for this long (30s, 10m, 1h), failing if memory keeps growing; ${SOAK_CONNECTIONS} connections, or the most given with --connections`,
+    })
+    .option('duration', {
+      type: 'number',
+      describe: `measured seconds per run (default ${FULL_TIMING.durationSec}, quick ${QUICK_TIMING.durationSec})`,
+    })
+    .option('warmup', {
+      type: 'number',
+      describe: `warmup seconds per run, not counted (default ${FULL_TIMING.warmupSec}, quick ${QUICK_TIMING.warmupSec})`,
+    })
+    .option('repeat', {
+      type: 'number',
+      describe: `runs per cell, reported as median and spread (default ${FULL_TIMING.repeat}, quick ${QUICK_TIMING.repeat})`,
+    })
+    .option('timeout', {
+      type: 'number',
+      default: 2000,
+      describe: 'per-request timeout in ms; a request without a reply by then counts as timed out',
+    })
     .option('client-threads', { type: 'number', default: 1, describe: 'worker threads for the load generator' })
     .option('quick', { type: 'boolean', default: false, describe: 'a small matrix that finishes in about two minutes' })
     .option('pin', { type: 'boolean', default: false, describe: 'server on core 0, load generator on core 1 (taskset)' })
@@ -116,9 +145,11 @@ export function parseArgs(argv: string[]): BenchCommand {
   const base: MatrixSelection = args.quick ? QUICK_SELECTION : FULL_SELECTION;
   const timing = args.quick ? QUICK_TIMING : FULL_TIMING;
   const variants: VariantName[] =
-    args.variants === undefined ? [...base.variants]
-    : args.variants.trim() === 'none' ? []
-    : listOf<VariantName>(args.variants, VARIANTS, 'variants');
+    args.variants === undefined
+      ? [...base.variants]
+      : args.variants.trim() === 'none'
+        ? []
+        : listOf<VariantName>(args.variants, VARIANTS, 'variants');
   const workloads = args.workloads === undefined ? base.workloads : listOf<BenchWorkload>(args.workloads, BENCH_WORKLOADS, 'workloads');
   const connections = args.connections === undefined ? base.connections : connectionList(args.connections);
   // A narrower HTTP slice (as in --quick) gives way to workloads or connections chosen by hand.
@@ -145,9 +176,11 @@ export function parseArgs(argv: string[]): BenchCommand {
       ? Math.min(timing.httpRepeat, repeat)
       : positive(args['http-repeat'], 'http-repeat', { integer: true, max: 50 });
   const httpRepeatReason =
-    args['http-repeat'] !== undefined ? 'set with --http-repeat'
-    : httpRepeat < repeat ? `line-protocol cells run ${repeat} times; one run per HTTP cell keeps the full matrix near 30 minutes on two cores (--http-repeat to change)`
-    : 'as many runs as the line-protocol cells';
+    args['http-repeat'] !== undefined
+      ? 'set with --http-repeat'
+      : httpRepeat < repeat
+        ? `line-protocol cells run ${repeat} times; one run per HTTP cell keeps the full matrix near 30 minutes on two cores (--http-repeat to change)`
+        : 'as many runs as the line-protocol cells';
   const soakSec = args.soak === undefined ? null : soakDuration(args.soak);
   const durationSec = positive(args.duration ?? timing.durationSec, 'duration', { max: 3600 });
   const warmupSec = positive(args.warmup ?? timing.warmupSec, 'warmup', { max: 600, allowZero: true });
@@ -185,7 +218,10 @@ export function parseArgs(argv: string[]): BenchCommand {
   }
   if (soakSec !== null) {
     const soakConnections = args.connections === undefined ? SOAK_CONNECTIONS : Math.max(...connections);
-    return { kind: 'soak', config: { ...session, models: selection.models, durationSec: soakSec, connections: soakConnections, timeoutMs, dryRun: args['dry-run'] } };
+    return {
+      kind: 'soak',
+      config: { ...session, models: selection.models, durationSec: soakSec, connections: soakConnections, timeoutMs, dryRun: args['dry-run'] },
+    };
   }
   return {
     kind: 'matrix',

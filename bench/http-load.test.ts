@@ -63,7 +63,9 @@ describe('runHttpLoad', () => {
 
   it('shows the blocking model serving only the first keep-alive connection, the others timing out, and still ends on time', async () => {
     const began = Date.now();
-    const load = await withHttpServer('blocking', (url) => runHttpLoad(options(url, { connections: 3, durationSec: 2.5, warmupSec: 0, timeoutSec: 1 })));
+    const load = await withHttpServer('blocking', (url) =>
+      runHttpLoad(options(url, { connections: 3, durationSec: 2.5, warmupSec: 0, timeoutSec: 1 })),
+    );
     expect(Date.now() - began).toBeLessThan(10_000);
     expect(load.perConnection.counts.filter((n) => n > 0)).toHaveLength(1);
     expect(load.perConnection.jainFairness).toBeCloseTo(1 / 3, 2);

@@ -158,8 +158,7 @@ function planFor(options: HttpLoadOptions, kv: KvSpace | undefined): RequestPlan
             return request;
           },
         },
-        isRight: (body, context) =>
-          context.key === undefined ? false : context.read ? space.isValueWrittenFor(context.key, body) : body === 'OK',
+        isRight: (body, context) => (context.key === undefined ? false : context.read ? space.isValueWrittenFor(context.key, body) : body === 'OK'),
       };
     }
   }
@@ -187,11 +186,15 @@ export async function fillKeyspace(url: string, kv: KvSpace, timeoutMs = 5000): 
 
 function put(url: string, path: string, body: string, agent: http.Agent, timeoutMs: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const request = http.request(new URL(path, url), { method: 'PUT', agent, timeout: timeoutMs, headers: { 'content-length': Buffer.byteLength(body) } }, (response) => {
-      response.resume();
-      response.on('end', () => resolve(response.statusCode ?? 0));
-      response.on('error', reject);
-    });
+    const request = http.request(
+      new URL(path, url),
+      { method: 'PUT', agent, timeout: timeoutMs, headers: { 'content-length': Buffer.byteLength(body) } },
+      (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+        response.on('error', reject);
+      },
+    );
     request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     request.on('error', reject);
     request.end(body);
@@ -202,9 +205,23 @@ function put(url: string, path: string, body: string, agent: http.Agent, timeout
 export function latencyFromAutocannon(latencyMs: Record<string, number>): LatencySummary {
   const us = (key: string) => Math.round((latencyMs[key] ?? 0) * 1000);
   const points: [number, string][] = [
-    [0, 'min'], [0.001, 'p0_001'], [0.01, 'p0_01'], [0.1, 'p0_1'], [1, 'p1'], [2.5, 'p2_5'], [10, 'p10'], [25, 'p25'],
-    [50, 'p50'], [75, 'p75'], [90, 'p90'], [97.5, 'p97_5'], [99, 'p99'], [99.9, 'p99_9'], [99.99, 'p99_99'],
-    [99.999, 'p99_999'], [100, 'max'],
+    [0, 'min'],
+    [0.001, 'p0_001'],
+    [0.01, 'p0_01'],
+    [0.1, 'p0_1'],
+    [1, 'p1'],
+    [2.5, 'p2_5'],
+    [10, 'p10'],
+    [25, 'p25'],
+    [50, 'p50'],
+    [75, 'p75'],
+    [90, 'p90'],
+    [97.5, 'p97_5'],
+    [99, 'p99'],
+    [99.9, 'p99_9'],
+    [99.99, 'p99_99'],
+    [99.999, 'p99_999'],
+    [100, 'max'],
   ];
   return {
     p50Us: us('p50'),

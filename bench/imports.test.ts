@@ -89,18 +89,33 @@ describe('the import graph', () => {
   const imports = graph();
 
   it('finds the imports this code base writes, and tells type-only ones apart', () => {
-    expect(importsOf("import { a, type B } from './a.js';\nimport type { C } from '../c.js';\nexport { d } from './d.js';\nimport './e.js';")).toEqual([
+    expect(
+      importsOf("import { a, type B } from './a.js';\nimport type { C } from '../c.js';\nexport { d } from './d.js';\nimport './e.js';"),
+    ).toEqual([
       { specifier: './a.js', typeOnly: false },
       { specifier: '../c.js', typeOnly: true },
       { specifier: './d.js', typeOnly: false },
       { specifier: './e.js', typeOnly: false },
     ]);
-    expect(cyclesOf(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]]))).toEqual([['a', 'b', 'c', 'a']]);
+    expect(
+      cyclesOf(
+        new Map([
+          ['a', ['b']],
+          ['b', ['c']],
+          ['c', ['a']],
+          ['d', ['a']],
+        ]),
+      ),
+    ).toEqual([['a', 'b', 'c', 'a']]);
   });
 
   it('resolves every relative import to a file that exists', () => {
     const missing = [...imports].flatMap(([file, list]) =>
-      list.filter((i) => i.specifier.startsWith('.') && i.specifier.endsWith('.js')).map((i) => resolve(file, i.specifier)).filter((target) => !imports.has(target)).map((target) => `${file} -> ${target}`),
+      list
+        .filter((i) => i.specifier.startsWith('.') && i.specifier.endsWith('.js'))
+        .map((i) => resolve(file, i.specifier))
+        .filter((target) => !imports.has(target))
+        .map((target) => `${file} -> ${target}`),
     );
     expect(missing).toEqual([]);
   });

@@ -30,7 +30,7 @@ describe('buildMatrix', () => {
     expect(cells.filter((c) => c.model !== 'per-connection').every((c) => c.serverArgs.length === 0)).toBe(true);
   });
 
-  it('starts per-connection servers with room for every connection of the cell plus the suite\'s STATS connection', () => {
+  it("starts per-connection servers with room for every connection of the cell plus the suite's STATS connection", () => {
     const cells = buildMatrix({ ...tiny, models: ['per-connection'], connections: [256] });
     expect(cells.map((c) => c.serverArgs)).toEqual([['--max-workers', '264']]);
   });
@@ -44,9 +44,9 @@ describe('buildMatrix', () => {
     expect(count('open-loop')).toBe(2 * 6);
     expect(new Set(cells.map((c) => c.id)).size).toBe(cells.length);
     expect(cells.filter((c) => c.variant.kind === 'reconnect').every((c) => c.workload === 'echo')).toBe(true);
-    expect(
-      cells.filter((c) => c.variant.kind === 'offload').every((c) => c.model === 'pool' && c.serverArgs.join(' ') === '--offload heavy'),
-    ).toBe(true);
+    expect(cells.filter((c) => c.variant.kind === 'offload').every((c) => c.model === 'pool' && c.serverArgs.join(' ') === '--offload heavy')).toBe(
+      true,
+    );
     const open = cells.filter((c) => c.variant.kind === 'open-loop');
     expect(new Set(open.map((c) => c.model))).toEqual(new Set(['async', 'pool']));
     expect(open.every((c) => c.workload === 'kv' && c.connections === OPEN_LOOP_CONNECTIONS)).toBe(true);
@@ -111,8 +111,14 @@ describe('the transport axis', () => {
   it('keeps the quick HTTP slice to echo on every model at 4 and 64 connections', () => {
     const http = buildMatrix(QUICK_SELECTION).filter((c) => c.transport === 'http');
     expect(http.map((c) => c.id)).toEqual([
-      'blocking/echo/c4/http', 'blocking/echo/c64/http', 'per-connection/echo/c4/http', 'per-connection/echo/c64/http',
-      'pool/echo/c4/http', 'pool/echo/c64/http', 'async/echo/c4/http', 'async/echo/c64/http',
+      'blocking/echo/c4/http',
+      'blocking/echo/c64/http',
+      'per-connection/echo/c4/http',
+      'per-connection/echo/c64/http',
+      'pool/echo/c4/http',
+      'pool/echo/c64/http',
+      'async/echo/c4/http',
+      'async/echo/c64/http',
     ]);
   });
 

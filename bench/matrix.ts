@@ -59,10 +59,7 @@ export const FULL_OPEN_LOOP_FRACTIONS = [0.25, 0.5, 0.75, 1.0, 1.5, 2.0];
 export const OPEN_LOOP_CONNECTIONS = 64;
 
 export type CellVariant =
-  | { kind: 'closed' }
-  | { kind: 'reconnect' }
-  | { kind: 'offload'; offload: 'heavy' }
-  | { kind: 'open-loop'; rateFraction: number };
+  { kind: 'closed' } | { kind: 'reconnect' } | { kind: 'offload'; offload: 'heavy' } | { kind: 'open-loop'; rateFraction: number };
 
 export interface CellSpec {
   /** Stable, readable identity, e.g. `pool offload=heavy/cpu/c64`, or `async/echo/c4/http` over HTTP. */
@@ -139,13 +136,7 @@ function variantSuffix(variant: CellVariant, transport: Transport): string {
   return '';
 }
 
-export function makeCell(
-  model: Model,
-  workload: BenchWorkload,
-  connections: number,
-  variant: CellVariant,
-  transport: Transport = 'line',
-): CellSpec {
+export function makeCell(model: Model, workload: BenchWorkload, connections: number, variant: CellVariant, transport: Transport = 'line'): CellSpec {
   if (transport === 'http' && variant.kind !== 'closed') {
     throw new Error(`the ${variant.kind} variant is a line-protocol experiment; HTTP cells are closed loop only`);
   }

@@ -52,12 +52,7 @@ export function findOnPath(name: string): string | null {
 }
 
 /** Prefixes a command with `taskset -c <core>` when pinning is in effect. */
-export function pinnedCommand(
-  placement: Placement,
-  command: string,
-  args: string[],
-  core = SERVER_CORE,
-): { command: string; args: string[] } {
+export function pinnedCommand(placement: Placement, command: string, args: string[], core = SERVER_CORE): { command: string; args: string[] } {
   if (!placement.applied) return { command, args };
   return { command: 'taskset', args: ['-c', String(core), command, ...args] };
 }

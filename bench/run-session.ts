@@ -54,7 +54,10 @@ export interface RunSession {
 
 /** A run id that sorts by time and names a directory safely: 2025-01-31T14-05-09Z. */
 export function makeRunId(date = new Date()): string {
-  return date.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  return date
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/:/g, '-');
 }
 
 /** Creates a fresh directory for the run, adding a suffix if one by that name exists already. */

@@ -49,7 +49,10 @@ export function parseProcStat(text: string): { utimeTicks: number; stimeTicks: n
   const close = text.lastIndexOf(')');
   if (close < 0) throw new Error('not a /proc/<pid>/stat line');
   // After the name, field 3 (state) is at index 0, so field n is at index n - 3.
-  const fields = text.slice(close + 2).trim().split(/\s+/);
+  const fields = text
+    .slice(close + 2)
+    .trim()
+    .split(/\s+/);
   const field = (n: number) => Number(fields[n - 3]);
   const parsed = { utimeTicks: field(14), stimeTicks: field(15), threads: field(20) };
   if (!Object.values(parsed).every(Number.isFinite)) throw new Error('malformed /proc/<pid>/stat line');

@@ -45,7 +45,10 @@ describe('parseListening', () => {
       http: null,
       settings: { model: 'pool', workers: 2, offload: 'heavy', queue: 1024, 'test-hooks': 'on' },
     });
-    expect(parseListening('listening on http=127.0.0.1:43359 model=per-connection max-workers=264')?.settings).toEqual({ model: 'per-connection', 'max-workers': 264 });
+    expect(parseListening('listening on http=127.0.0.1:43359 model=per-connection max-workers=264')?.settings).toEqual({
+      model: 'per-connection',
+      'max-workers': 264,
+    });
     expect(parseListening('listening on nowhere model=pool')).toBeNull();
   });
 });

@@ -153,10 +153,7 @@ export function startServer(cmd: ServerCommand, startupTimeoutMs = 10_000): Prom
       const tail = stderr.trim();
       reject(new Error(tail ? `${reason}; stderr: ${tail}` : reason));
     };
-    const timer = setTimeout(
-      () => fail(`server printed no listening line within ${startupTimeoutMs} ms`),
-      startupTimeoutMs,
-    );
+    const timer = setTimeout(() => fail(`server printed no listening line within ${startupTimeoutMs} ms`), startupTimeoutMs);
     child.once('error', (err) => fail(`could not start ${cmd.command}: ${err.message}`));
     exited.then((info) => fail(`server exited before listening (code ${info.code}, signal ${info.signal})`));
     child.stdout!.on('data', (chunk: string) => {
@@ -170,7 +167,17 @@ export function startServer(cmd: ServerCommand, startupTimeoutMs = 10_000): Prom
         if (!address) continue;
         settled = true;
         clearTimeout(timer);
-        resolve(handleFor(child, address, line, Date.now() - started, exited, () => exit, () => stderr));
+        resolve(
+          handleFor(
+            child,
+            address,
+            line,
+            Date.now() - started,
+            exited,
+            () => exit,
+            () => stderr,
+          ),
+        );
         return;
       }
     });
@@ -203,10 +210,7 @@ function handleFor(
       if (early) return { ...early, forced: false, exitedEarly: true, stopMs: 0 };
       child.kill('SIGTERM');
       let timer: NodeJS.Timeout | undefined;
-      const graceful = await Promise.race([
-        exited.then(() => true),
-        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs))),
-      ]);
+      const graceful = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs)))]);
       clearTimeout(timer);
       if (!graceful) child.kill('SIGKILL');
       const info = await exited;

@@ -82,8 +82,19 @@ describe('judgeGrowth', () => {
 
 describe('leastSquaresSlope', () => {
   it('recovers the slope of points on a line, and has none for a single x', () => {
-    expect(leastSquaresSlope([{ x: 0, y: 1 }, { x: 1, y: 3 }, { x: 2, y: 5 }])).toBeCloseTo(2, 10);
-    expect(leastSquaresSlope([{ x: 1, y: 1 }, { x: 1, y: 2 }])).toBeNull();
+    expect(
+      leastSquaresSlope([
+        { x: 0, y: 1 },
+        { x: 1, y: 3 },
+        { x: 2, y: 5 },
+      ]),
+    ).toBeCloseTo(2, 10);
+    expect(
+      leastSquaresSlope([
+        { x: 1, y: 1 },
+        { x: 1, y: 2 },
+      ]),
+    ).toBeNull();
     expect(leastSquaresSlope([])).toBeNull();
   });
 });

@@ -130,7 +130,12 @@ async function soakModel(model: Model, ctx: SoakContext): Promise<ModelSoak> {
     windows: [],
   };
   const { command, args } = pinnedCommand(ctx.session.placement, process.execPath, [
-    ctx.serverScript, `--model=${model}`, '--host', '127.0.0.1', '--port', '0',
+    ctx.serverScript,
+    `--model=${model}`,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
   ]);
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   let timer: NodeJS.Timeout | undefined;

@@ -127,7 +127,10 @@ export class StatsSampler {
     this.socket = socket;
     socket.setNoDelay(true);
     socket.setEncoding('utf8');
-    socket.on('data', lineReader((line) => this.onReply(line)));
+    socket.on(
+      'data',
+      lineReader((line) => this.onReply(line)),
+    );
     socket.on('error', (err) => this.onClosed(`the STATS connection failed: ${err.message}`));
     socket.on('close', () => this.onClosed('the server closed the STATS connection'));
     let timer: NodeJS.Timeout | undefined;

@@ -29,9 +29,25 @@ describe('npm run bench on a tiny matrix', () => {
 
   beforeAll(() => {
     run = bench([
-      '--models', 'async', '--workloads', 'echo', '--connections', '1,4',
-      '--duration', '1', '--warmup', '0.25', '--repeat', '1',
-      '--variants', 'none', '--transports', 'line,http', '--no-calibration', '--out', out,
+      '--models',
+      'async',
+      '--workloads',
+      'echo',
+      '--connections',
+      '1,4',
+      '--duration',
+      '1',
+      '--warmup',
+      '0.25',
+      '--repeat',
+      '1',
+      '--variants',
+      'none',
+      '--transports',
+      'line,http',
+      '--no-calibration',
+      '--out',
+      out,
     ]);
     runDir = path.join(out, 'latest');
     if (existsSync(path.join(runDir, 'results.json'))) {
@@ -104,7 +120,9 @@ describe('npm run bench on a tiny matrix', () => {
   });
 
   it('renders every chart it lists as a PNG of the stated size, the line-against-HTTP charts among them', async () => {
-    expect(results.charts.map((c) => c.file)).toEqual(expect.arrayContaining(['transport-echo.png', 'transport-ratio-echo.png', 'latency-echo-http.png']));
+    expect(results.charts.map((c) => c.file)).toEqual(
+      expect.arrayContaining(['transport-echo.png', 'transport-ratio-echo.png', 'latency-echo-http.png']),
+    );
     for (const chart of results.charts) {
       const file = path.join(runDir, chart.file);
       expect(pngSize(file)).toEqual({ width: chart.width, height: chart.height });
@@ -119,8 +137,24 @@ describe('npm run bench --pin', () => {
     const out = mkdtempSync(path.join(os.tmpdir(), 'bench-pin-'));
     try {
       const run = bench([
-        '--pin', '--models', 'async', '--workloads', 'echo', '--connections', '1',
-        '--duration', '0.5', '--warmup', '0', '--repeat', '1', '--variants', 'none', '--no-calibration', '--out', out,
+        '--pin',
+        '--models',
+        'async',
+        '--workloads',
+        'echo',
+        '--connections',
+        '1',
+        '--duration',
+        '0.5',
+        '--warmup',
+        '0',
+        '--repeat',
+        '1',
+        '--variants',
+        'none',
+        '--no-calibration',
+        '--out',
+        out,
       ]);
       expect(run.status, run.stderr).toBe(0);
       const results: RunResults = JSON.parse(readFileSync(path.join(out, 'latest', 'results.json'), 'utf8'));

@@ -7,13 +7,7 @@
 // and the `latest` link are made from whatever was recorded.
 
 import { availableParallelism } from 'node:os';
-import {
-  estimateCalibrationSeconds,
-  findCalibrationTools,
-  INSTALL_HINT,
-  runCalibration,
-  type CalibrationResult,
-} from './calibration.js';
+import { estimateCalibrationSeconds, findCalibrationTools, INSTALL_HINT, runCalibration, type CalibrationResult } from './calibration.js';
 import { runCell, unrunCell, type CellRunContext } from './cell.js';
 import { httpTimeoutSec } from './cell-setup.js';
 import { measureNodeCosts, type NodeCosts } from './costs/index.js';
@@ -193,7 +187,7 @@ function transportLines(cells: readonly CellRecord[]): string | null {
   if (pairs.length === 0) return null;
   const f = (v: number | null) => (v === null ? '-' : String(Math.round(v)));
   return [
-    'HTTP (autocannon) against the line protocol (our generator): median req/s, and the client\'s CPU per request',
+    "HTTP (autocannon) against the line protocol (our generator): median req/s, and the client's CPU per request",
     ...pairs.map(
       (p) =>
         `  ${`${p.model}/${p.workload}/c${p.connections}`.padEnd(30)} line ${f(p.lineRps).padStart(7)}  http ${f(p.httpRps).padStart(7)}  ` +
@@ -216,7 +210,9 @@ function calibrationLine(c: CalibrationResult): string {
       ? `  ${m.command} c${m.connections}: ${m.failure ?? 'no ratio'}`
       : `  ${m.command} c${m.connections}: ours ${Math.round(m.ours!.requestsPerSec)} req/s, redis-benchmark ${Math.round(m.redisBenchmark!.requestsPerSec)} req/s, ratio ${m.ratio.toFixed(2)}`,
   );
-  return [`calibration against ${c.redisServerVersion}:`, ...rows, `  ${c.interpretation}`, ...(c.failure ? [`  failed: ${c.failure}`] : [])].join('\n');
+  return [`calibration against ${c.redisServerVersion}:`, ...rows, `  ${c.interpretation}`, ...(c.failure ? [`  failed: ${c.failure}`] : [])].join(
+    '\n',
+  );
 }
 
 /** The record as it stands before the first measurement: every field there, nothing measured yet. */
@@ -270,9 +266,10 @@ async function calibrate(
   if (!config.calibration) return { skipped: true, reason: 'disabled with --no-calibration' };
   if (tools && 'missing' in tools) return { skipped: true, reason: `${tools.missing.join(' and ')} not found on PATH`, install: INSTALL_HINT };
   if (session.interrupted()) return { skipped: true, reason: 'interrupted before calibration' };
-  return runCalibration(tools!, config.calibrationConnections, settings, session.placement, log).catch(
-    (err: Error): CalibrationResult => ({ skipped: true, reason: `calibration failed: ${err.message}` }),
-  );
+  return runCalibration(tools!, config.calibrationConnections, settings, session.placement, log).catch((err: Error): CalibrationResult => ({
+    skipped: true,
+    reason: `calibration failed: ${err.message}`,
+  }));
 }
 
 /** Charts, the report and the latest link, made from whatever was recorded. */
@@ -372,7 +369,8 @@ async function runOneCell({ spec, repeats }: PlannedCell, done: readonly CellRec
     return unrunCell(spec, repeats, `no successful closed-loop kv cell for ${spec.model} in this run to derive the rate from`);
   }
   const [rate] = openLoopRates(saturation, [spec.variant.rateFraction]);
-  const note = `target rate ${rate} req/s = ${Math.round(spec.variant.rateFraction * 100)}% of ${Math.round(saturation)} req/s, ` +
+  const note =
+    `target rate ${rate} req/s = ${Math.round(spec.variant.rateFraction * 100)}% of ${Math.round(saturation)} req/s, ` +
     `the best closed-loop kv median for ${spec.model} in this run`;
   return runCell(spec, repeats, rate, ctx, [note]);
 }

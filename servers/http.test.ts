@@ -315,7 +315,9 @@ describe.each(MODELS)('HTTP on the %s model', (model) => {
   it('answers pipelined requests in the order sent, a slow one first included, on one connection', async () => {
     const client = await raw();
     const key = `${model}-pipelined`;
-    client.write(SEND('PUT', `/kv/${key}`, '1') + SEND('POST', '/sleep/30') + SEND('PUT', `/kv/${key}`, '2') + GET(`/kv/${key}`) + GET('/nope') + GET('/ping'));
+    client.write(
+      SEND('PUT', `/kv/${key}`, '1') + SEND('POST', '/sleep/30') + SEND('PUT', `/kv/${key}`, '2') + GET(`/kv/${key}`) + GET('/nope') + GET('/ping'),
+    );
     const responses = await client.readResponses(6);
     expect(responses.map((r) => [r?.status, r?.body])).toEqual([
       [200, 'OK'],

@@ -20,7 +20,6 @@ const CLIENTS = 8;
 const OPERATIONS_PER_CLIENT = 60;
 const KEYS = ['lin:a', 'lin:b', 'lin:c'];
 
-
 /**
  * One client's part: random operations, one at a time, each timed around its
  * request. SET values are unique to the operation (and integers, so that INCR
@@ -38,7 +37,15 @@ async function runClient(port: number, client: number, seed: number): Promise<Op
       const value = command === 'SET' ? `${(client * 1000 + i + 1) * 1000}` : undefined;
       const call = performance.now();
       const reply = await connection.request(requestLine({ command, key, value }));
-      history.push({ client, command, key, ...(value === undefined ? {} : { value }), reply, call, return: reply === null ? Infinity : performance.now() });
+      history.push({
+        client,
+        command,
+        key,
+        ...(value === undefined ? {} : { value }),
+        reply,
+        call,
+        return: reply === null ? Infinity : performance.now(),
+      });
     }
   } finally {
     // The blocking model serves the next connection only once this one is gone.
@@ -68,7 +75,10 @@ describe('every model is linearizable', () => {
       const histories = await Promise.all(Array.from({ length: CLIENTS }, (_, client) => runClient(server.port, client, seed)));
       const history = histories.flat();
       expect(history).toHaveLength(CLIENTS * OPERATIONS_PER_CLIENT);
-      expect(history.every((op) => op.reply !== null && !op.reply.startsWith('ERR')), 'every request was answered without error').toBe(true);
+      expect(
+        history.every((op) => op.reply !== null && !op.reply.startsWith('ERR')),
+        'every request was answered without error',
+      ).toBe(true);
       const verdict = checkLinearizable(history);
       expect(verdict.result, `seed ${seed}: ${describeVerdict(verdict)}`).toBe('linearizable');
       expect(await server.stop()).toBe(0);

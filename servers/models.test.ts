@@ -12,7 +12,12 @@ import { LineClient, withServer } from './test-support/server-process.js';
  * PING first, so that a model's per-connection set-up (starting a thread) is
  * not part of the time.
  */
-async function timeConcurrent(port: number, count: number, request: string, warm = false): Promise<{ elapsedMs: number; replies: (string | null)[] }> {
+async function timeConcurrent(
+  port: number,
+  count: number,
+  request: string,
+  warm = false,
+): Promise<{ elapsedMs: number; replies: (string | null)[] }> {
   const clients = await Promise.all(Array.from({ length: count }, () => LineClient.connect(port)));
   if (warm) await Promise.all(clients.map((client) => client.request('PING')));
   const started = performance.now();

@@ -109,7 +109,20 @@ describe.each(MODELS)('the %s model', (model) => {
 
   it('replies ERR to bad requests and keeps the connection open', async () => {
     const client = await connect();
-    client.send('', 'NOPE', 'GET', 'GET a b', 'SET onlykey', 'WORK -1', 'WORK 1.5', 'WORK 10000001', 'SLEEP x', 'SLEEP 60001', `GET ${'k'.repeat(251)}`, 'PING extra');
+    client.send(
+      '',
+      'NOPE',
+      'GET',
+      'GET a b',
+      'SET onlykey',
+      'WORK -1',
+      'WORK 1.5',
+      'WORK 10000001',
+      'SLEEP x',
+      'SLEEP 60001',
+      `GET ${'k'.repeat(251)}`,
+      'PING extra',
+    );
     const replies = await client.readLines(12);
     for (const reply of replies) expect(reply).toMatch(/^ERR /);
     expect(await client.request('PING')).toBe('PONG');

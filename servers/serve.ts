@@ -50,7 +50,8 @@ function parseArguments(argv: string[]): ServerConfig {
       requireInteger('queue', a.queue, 1);
       requireInteger('max-workers', a['max-workers'], 1);
       requireInteger('shutdown-timeout', a['shutdown-timeout'], 0);
-      if (!(a['store-mb'] > 0 && a['store-mb'] <= MAX_STORE_MB)) throw new Error(`--store-mb must be more than 0 and at most ${MAX_STORE_MB} (MiB), got ${a['store-mb']}`);
+      if (!(a['store-mb'] > 0 && a['store-mb'] <= MAX_STORE_MB))
+        throw new Error(`--store-mb must be more than 0 and at most ${MAX_STORE_MB} (MiB), got ${a['store-mb']}`);
       return true;
     })
     .strict()

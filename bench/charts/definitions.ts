@@ -114,7 +114,13 @@ export function latencyChart(group: ChartGroup): ChartDefinition {
     title: `Latency p50 (solid) and p99 (dashed), ${group.name} workload`,
     x: connectionsAxis(group.connections),
     y: { kind: 'latency', label: 'latency, ms', unit: 'ms' },
-    datasets: percentileDatasets(group.series, (s) => cellsOfSeries(group.cells, s), (c) => c.connections, toMs, true),
+    datasets: percentileDatasets(
+      group.series,
+      (s) => cellsOfSeries(group.cells, s),
+      (c) => c.connections,
+      toMs,
+      true,
+    ),
     cells: group.cells,
     missing: failedCells(group.cells),
     notes: {},
@@ -130,7 +136,13 @@ export function httpLatencyChart(group: ChartGroup): ChartDefinition {
     title: `HTTP latency p50 (solid) and p99 (dashed), ${group.workload} workload, by autocannon`,
     x: connectionsAxis(group.connections),
     y: { kind: 'linear', label: 'latency, whole ms (autocannon)', unit: 'ms' },
-    datasets: percentileDatasets(group.series, (s) => cellsOfSeries(group.cells, s), (c) => c.connections, (us) => (us === undefined ? null : us / 1000), false),
+    datasets: percentileDatasets(
+      group.series,
+      (s) => cellsOfSeries(group.cells, s),
+      (c) => c.connections,
+      (us) => (us === undefined ? null : us / 1000),
+      false,
+    ),
     cells: group.cells,
     missing: failedCells(group.cells),
     notes: { png: AUTOCANNON_LATENCY_NOTE },
@@ -171,7 +183,12 @@ export function plainLineCells<C extends ChartCell>(cells: readonly C[], workloa
 export function transportChart(workload: string, line: readonly ChartCell[], http: readonly ChartCell[]): ChartDefinition {
   const all = [...line, ...http];
   const datasets = orderedSeries(all).flatMap((model, i) =>
-    ([['line', line], ['HTTP', http]] as const).flatMap(([name, cells]) => {
+    (
+      [
+        ['line', line],
+        ['HTTP', http],
+      ] as const
+    ).flatMap(([name, cells]) => {
       const mine = cellsOfSeries(cells, model);
       if (mine.length === 0) return [];
       return [{ label: `${model} ${name}`, series: model, colour: colourFor(model, i), dashed: name === 'HTTP', points: mine.map(throughputPoint) }];
@@ -257,7 +274,7 @@ function barChart(groups: readonly ChartGroup[], bar: BarChart): ChartDefinition
       dashed: false,
       points: chosen.map(({ g, c }) => {
         const cell = g.cells.find((x) => x.series === series && x.connections === c);
-        return cell ? bar.pick(cell) ?? null : null;
+        return cell ? (bar.pick(cell) ?? null) : null;
       }),
     })),
     cells,
@@ -269,8 +286,24 @@ function barChart(groups: readonly ChartGroup[], bar: BarChart): ChartDefinition
 /** Server CPU and memory at the reference connection count, and fairness at the most connections, for every closed-loop group. */
 export function resourceCharts(closed: readonly ChartGroup[]): ChartDefinition[] {
   return [
-    { id: 'server-cpu', title: 'Server CPU by model', yLabel: '% of one core', unit: '%', at: atReference, pick: serverCpuOf, pngNote: 'connections in brackets' },
-    { id: 'server-memory', title: 'Server peak resident memory by model', yLabel: 'MiB', unit: 'MiB', at: atReference, pick: serverRssMibOf, pngNote: 'connections in brackets' },
+    {
+      id: 'server-cpu',
+      title: 'Server CPU by model',
+      yLabel: '% of one core',
+      unit: '%',
+      at: atReference,
+      pick: serverCpuOf,
+      pngNote: 'connections in brackets',
+    },
+    {
+      id: 'server-memory',
+      title: 'Server peak resident memory by model',
+      yLabel: 'MiB',
+      unit: 'MiB',
+      at: atReference,
+      pick: serverRssMibOf,
+      pngNote: 'connections in brackets',
+    },
     {
       id: 'fairness',
       title: "Fairness between connections (Jain's index, 1 = equal shares)",
@@ -285,7 +318,8 @@ export function resourceCharts(closed: readonly ChartGroup[]): ChartDefinition[]
 
 /** Open loop: p50 and p99, counted from each request's scheduled send, against the rate offered. */
 export function openLoopChart(group: ChartGroup): ChartDefinition {
-  const rated = (series: string) => group.cells.filter((c) => c.series === series && c.targetRate !== null).sort((a, b) => a.targetRate! - b.targetRate!);
+  const rated = (series: string) =>
+    group.cells.filter((c) => c.series === series && c.targetRate !== null).sort((a, b) => a.targetRate! - b.targetRate!);
   return {
     id: `open-loop-${slug(group.name)}`,
     file: 'open-loop.png',
@@ -317,7 +351,12 @@ export function suiteCharts(cells: readonly ChartCell[]): ChartDefinition[] {
   for (const workload of [...new Set(http.flatMap((g) => g.cells.map((c) => c.workload)))]) {
     const httpCells = http.flatMap((g) => g.cells).filter((c) => c.workload === workload);
     charts.push(transportChart(workload, plainLineCells(cells, workload), httpCells));
-    charts.push(transportRatioChart(workload, transportPairs(cells).filter((p) => p.workload === workload)));
+    charts.push(
+      transportRatioChart(
+        workload,
+        transportPairs(cells).filter((p) => p.workload === workload),
+      ),
+    );
   }
   if (closed.length > 0) charts.push(...resourceCharts(closed));
   const open = groups.find((g) => g.kind === 'open-loop');

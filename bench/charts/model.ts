@@ -44,7 +44,10 @@ export function orderedSeries(cells: readonly { series: string }[]): string[] {
 
 /** A group or workload name as it appears in file names and canvas ids: `echo reconnect` is `echo-reconnect`. */
 export function slug(text: string): string {
-  return text.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase();
+  return text
+    .replace(/[^a-z0-9]+/gi, '-')
+    .replace(/^-|-$/g, '')
+    .toLowerCase();
 }
 
 /** The connection count nearest the target on a log scale. */

@@ -95,19 +95,36 @@ describe('results schema', () => {
 });
 
 describe('renderSoakChart', () => {
-  it('draws one model\'s memory and p99 over time as a PNG of the fixed size', () => {
+  it("draws one model's memory and p99 over time as a PNG of the fixed size", () => {
     const results = syntheticResults(FULL_SELECTION, 1);
-    const samples = Array.from({ length: 60 }, (_, i) => ({ tSec: i, rssBytes: (60 + (i % 5)) * 2 ** 20, threads: 11, fds: 30, sockets: 18, cpuMs: i * 500 }));
+    const samples = Array.from({ length: 60 }, (_, i) => ({
+      tSec: i,
+      rssBytes: (60 + (i % 5)) * 2 ** 20,
+      threads: 11,
+      fds: 30,
+      sockets: 18,
+      cpuMs: i * 500,
+    }));
     const soak = {
       model: 'pool' as const,
       status: 'ok' as const,
-      verdict: { verdict: 'steady' as const, secondHalfSlopeMiBPerMin: 0, lastQuarterSlopeMiBPerMin: 0, secondQuarterMedianMiB: 62, lastQuarterMedianMiB: 62, increasePercent: 0, explanation: 'RSS held' },
+      verdict: {
+        verdict: 'steady' as const,
+        secondHalfSlopeMiBPerMin: 0,
+        lastQuarterSlopeMiBPerMin: 0,
+        secondQuarterMedianMiB: 62,
+        lastQuarterMedianMiB: 62,
+        increasePercent: 0,
+        explanation: 'RSS held',
+      },
       server: { pid: 1, listeningLine: null, stop: null },
       samples,
       timeline: samples.map((s) => ({ tSec: s.tSec, requests: 1000, p99Us: 2000 })),
       windows: [],
     };
-    const run = { runId: 'soak-test', machine: results.machine, settings: { durationSecPerModel: 60, connections: 16 } } as unknown as Parameters<typeof renderSoakChart>[1];
+    const run = { runId: 'soak-test', machine: results.machine, settings: { durationSecPerModel: 60, connections: 16 } } as unknown as Parameters<
+      typeof renderSoakChart
+    >[1];
     const chart = renderSoakChart(soak, run, dir);
     expect(chart.file).toBe('soak-pool.png');
     expect(pngSize(path.join(dir, chart.file))).toEqual({ width: CHART_WIDTH, height: CHART_HEIGHT });

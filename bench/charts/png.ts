@@ -84,7 +84,15 @@ function bandDatasets(d: DatasetSpec, points: Point[]): LineDataset[] {
   return [
     { label: d.label, data: at((p) => p.y), borderColor: d.colour, backgroundColor: d.colour, spanGaps: false },
     { label: `spread ${d.label} min`, data: at((p) => p.min), borderWidth: 0, pointRadius: 0, borderColor: 'transparent' },
-    { label: `spread ${d.label} max`, data: at((p) => p.max), borderWidth: 0, pointRadius: 0, borderColor: 'transparent', fill: '-1', backgroundColor: translucent(d.colour, 0.15) },
+    {
+      label: `spread ${d.label} max`,
+      data: at((p) => p.max),
+      borderWidth: 0,
+      pointRadius: 0,
+      borderColor: 'transparent',
+      fill: '-1',
+      backgroundColor: translucent(d.colour, 0.15),
+    },
   ];
 }
 
@@ -163,7 +171,12 @@ function yScale(y: YAxis) {
 export function pngConfiguration(chart: ChartDefinition, ctx: PngContext): ChartConfiguration {
   const options = baseOptions(`${chart.title} (${ctx.machineNote})`, subtitle(ctx, chart));
   if (chart.type === 'bar') {
-    const datasets = chart.datasets.map((d) => ({ label: d.label, data: d.points as (number | null)[], backgroundColor: d.colour, borderColor: d.colour }));
+    const datasets = chart.datasets.map((d) => ({
+      label: d.label,
+      data: d.points as (number | null)[],
+      backgroundColor: d.colour,
+      borderColor: d.colour,
+    }));
     return {
       type: 'bar',
       data: { labels: chart.labels, datasets },

@@ -47,9 +47,33 @@ export function renderSoakChart(soak: ModelSoak, run: SoakResults, dir: string):
     type: 'line',
     data: {
       datasets: [
-        { label: 'RSS, MiB', yAxisID: 'y', data: soak.samples.map((s) => ({ x: t(s.tSec), y: s.rssBytes / 2 ** 20 })), borderColor: colour, backgroundColor: colour, pointRadius: 0 },
-        { label: 'p99 per second, ms', yAxisID: 'y1', data: soak.timeline.map((s) => ({ x: t(s.tSec), y: s.p99Us / 1000 })), borderColor: '#555555', backgroundColor: '#555555', borderDash: [4, 3], pointRadius: 0, borderWidth: 1 },
-        { label: 'open fds', yAxisID: 'y2', data: soak.samples.map((s) => ({ x: t(s.tSec), y: s.fds })), borderColor: '#bcbd22', backgroundColor: '#bcbd22', pointRadius: 0, borderWidth: 1 },
+        {
+          label: 'RSS, MiB',
+          yAxisID: 'y',
+          data: soak.samples.map((s) => ({ x: t(s.tSec), y: s.rssBytes / 2 ** 20 })),
+          borderColor: colour,
+          backgroundColor: colour,
+          pointRadius: 0,
+        },
+        {
+          label: 'p99 per second, ms',
+          yAxisID: 'y1',
+          data: soak.timeline.map((s) => ({ x: t(s.tSec), y: s.p99Us / 1000 })),
+          borderColor: '#555555',
+          backgroundColor: '#555555',
+          borderDash: [4, 3],
+          pointRadius: 0,
+          borderWidth: 1,
+        },
+        {
+          label: 'open fds',
+          yAxisID: 'y2',
+          data: soak.samples.map((s) => ({ x: t(s.tSec), y: s.fds })),
+          borderColor: '#bcbd22',
+          backgroundColor: '#bcbd22',
+          pointRadius: 0,
+          borderWidth: 1,
+        },
       ],
     },
     options: {
@@ -58,7 +82,13 @@ export function renderSoakChart(soak: ModelSoak, run: SoakResults, dir: string):
         x: { type: 'linear', min: 0, title: { display: true, text: minutes ? 'minutes' : 'seconds' } },
         y: { type: 'linear', position: 'left', beginAtZero: true, title: { display: true, text: 'resident memory, MiB' } },
         y1: { type: 'linear', position: 'right', beginAtZero: true, title: { display: true, text: 'p99, ms' }, grid: { drawOnChartArea: false } },
-        y2: { type: 'linear', position: 'right', beginAtZero: true, title: { display: true, text: 'open file descriptors' }, grid: { drawOnChartArea: false } },
+        y2: {
+          type: 'linear',
+          position: 'right',
+          beginAtZero: true,
+          title: { display: true, text: 'open file descriptors' },
+          grid: { drawOnChartArea: false },
+        },
       },
     },
   } as ChartConfiguration;

@@ -32,7 +32,6 @@ export interface BuiltReport {
   title: string;
 }
 
-
 function resourceBlocks(closed: Group[], results: ReportResults, dir: string | undefined, charts: ChartSpec[]): Block[] {
   if (closed.length === 0) return [];
   const blocks: Block[] = [{ kind: 'heading', level: 2, text: 'Server resources and fairness' }];
@@ -42,8 +41,12 @@ function resourceBlocks(closed: Group[], results: ReportResults, dir: string | u
   if (memory.length > 0) {
     const hi = memory.reduce((a, b) => (serverRssMibOf(b)! > serverRssMibOf(a)! ? b : a));
     const lo = memory.reduce((a, b) => (serverRssMibOf(b)! < serverRssMibOf(a)! ? b : a));
-    sentences.push(`The most memory any server held was ${num(serverRssMibOf(hi)!)} MiB (${hi.id}), the least ${num(serverRssMibOf(lo)!)} MiB (${lo.id}).`);
-    const threads = memory.filter((c) => c.summary?.serverMaxThreads).sort((a, b) => b.summary!.serverMaxThreads!.median - a.summary!.serverMaxThreads!.median)[0];
+    sentences.push(
+      `The most memory any server held was ${num(serverRssMibOf(hi)!)} MiB (${hi.id}), the least ${num(serverRssMibOf(lo)!)} MiB (${lo.id}).`,
+    );
+    const threads = memory
+      .filter((c) => c.summary?.serverMaxThreads)
+      .sort((a, b) => b.summary!.serverMaxThreads!.median - a.summary!.serverMaxThreads!.median)[0];
     if (threads) sentences.push(`The most threads a server ran was ${num(threads.summary!.serverMaxThreads!.median)} (${threads.id}).`);
   }
   if (sentences.length > 0) blocks.push({ kind: 'list', items: sentences });
@@ -66,12 +69,18 @@ function runFacts(results: ReportResults): string[] {
   const start = m.loadAverageAtStart?.[0];
   const end = m.loadAverageAtEnd?.[0];
   if (start !== undefined) {
-    const busy = start > m.cores ? `: above the core count, so other work was competing with the run and every figure is lower and noisier than on a quiet machine` : '';
+    const busy =
+      start > m.cores
+        ? `: above the core count, so other work was competing with the run and every figure is lower and noisier than on a quiet machine`
+        : '';
     facts.push(`Load average ${num(start)} at the start${end !== undefined && end !== null ? ` and ${num(end)} at the end` : ''}${busy}.`);
   }
   const c = results.calibration;
   if (c.skipped) facts.push(`Calibration against redis-benchmark: skipped (${c.reason}).`);
-  else facts.push(`Calibration against redis-benchmark: ${c.medianRatio !== null ? `our generator reached ${times(c.medianRatio)} redis-benchmark's throughput on the same Redis (median)` : 'no ratio'}. ${sentence(c.interpretation)}`);
+  else
+    facts.push(
+      `Calibration against redis-benchmark: ${c.medianRatio !== null ? `our generator reached ${times(c.medianRatio)} redis-benchmark's throughput on the same Redis (median)` : 'no ratio'}. ${sentence(c.interpretation)}`,
+    );
   const failed = results.cells.filter((x) => x.status !== 'ok').length;
   facts.push(`${plural(results.cells.length, 'cell')}, ${failed === 0 ? 'none failed' : `${failed} failed or partial`}.`);
   return facts;
@@ -88,7 +97,10 @@ export function buildReport(results: ReportResults, options: BuildOptions = {}):
   const body: Block[] = [];
   body.push({ kind: 'heading', level: 2, text: 'The run' });
   if (results.status !== 'complete') {
-    body.push({ kind: 'paragraph', text: `This run did not complete (status: ${results.status}); cells that never ran are listed as failed with the reason.` });
+    body.push({
+      kind: 'paragraph',
+      text: `This run did not complete (status: ${results.status}); cells that never ran are listed as failed with the reason.`,
+    });
   }
   body.push({ kind: 'list', items: runFacts(results) });
   body.push({ kind: 'heading', level: 2, text: 'How to read this report' });
@@ -105,7 +117,11 @@ export function buildReport(results: ReportResults, options: BuildOptions = {}):
   });
   body.push(...costBlocks(costs, results));
   for (const group of groups) {
-    body.push(...(group.kind === 'open-loop' ? openLoopBlocks(group, results, options.dir, charts) : closedGroupBlocks(group, results, ctx, options.dir, charts)));
+    body.push(
+      ...(group.kind === 'open-loop'
+        ? openLoopBlocks(group, results, options.dir, charts)
+        : closedGroupBlocks(group, results, ctx, options.dir, charts)),
+    );
   }
   body.push(...resourceBlocks(closed, results, options.dir, charts));
   if (results.charts.length === 0) {

@@ -64,7 +64,12 @@ export function ceilingFor(cell: ReportCell, ctx: PredictionContext): CeilingWor
     if (!costs) return { unavailable: 'the cost of a connection was not measured in this run' };
     const cycle = costs.costs.connectionCycleMs.median;
     if (cell.model === 'blocking') {
-      return { rps: 1000 / cycle, parallel: 1, arithmetic: `1 connection at a time × 1000 ÷ ${ms(cycle)} per connection`, limiter: 'one connection at a time, each paying a whole connect and close' };
+      return {
+        rps: 1000 / cycle,
+        parallel: 1,
+        arithmetic: `1 connection at a time × 1000 ÷ ${ms(cycle)} per connection`,
+        limiter: 'one connection at a time, each paying a whole connect and close',
+      };
     }
     const parallel = Math.min(n, cores);
     if (cell.model === 'per-connection') {
@@ -88,7 +93,12 @@ export function ceilingFor(cell: ReportCell, ctx: PredictionContext): CeilingWor
     const sleep = w.sleepMs;
     const per = `1000 ÷ ${ms(sleep)}`;
     if (cell.model === 'blocking') {
-      return { rps: 1000 / sleep, parallel: 1, arithmetic: `1 SLEEP at a time × ${per}`, limiter: 'the one connection being served, whose SLEEP blocks the only thread' };
+      return {
+        rps: 1000 / sleep,
+        parallel: 1,
+        arithmetic: `1 SLEEP at a time × ${per}`,
+        limiter: 'the one connection being served, whose SLEEP blocks the only thread',
+      };
     }
     if (cell.model === 'pool') {
       const { workers, stated } = poolWorkers(cell, results);
@@ -110,7 +120,12 @@ export function ceilingFor(cell: ReportCell, ctx: PredictionContext): CeilingWor
         limiter: 'the connections themselves: each has a thread that sleeps on its own',
       };
     }
-    return { rps: (n * 1000) / sleep, parallel: n, arithmetic: `${plural(n, 'connection')} × ${per}`, limiter: 'the connections themselves: timers wait side by side on the one loop' };
+    return {
+      rps: (n * 1000) / sleep,
+      parallel: n,
+      arithmetic: `${plural(n, 'connection')} × ${per}`,
+      limiter: 'the connections themselves: timers wait side by side on the one loop',
+    };
   }
 
   if (cell.workload === 'cpu') {
@@ -118,7 +133,13 @@ export function ceilingFor(cell: ReportCell, ctx: PredictionContext): CeilingWor
     const cost = workCostMs(costs, w.work);
     const per = `1000 ÷ ${ms(cost)} per WORK ${w.work}`;
     if (cell.model === 'blocking' || cell.model === 'async') {
-      return { rps: 1000 / cost, parallel: 1, arithmetic: `1 thread × ${per}`, limiter: cell.model === 'blocking' ? 'one connection served at a time, on one thread' : 'one core: the single event-loop thread computes every WORK' };
+      return {
+        rps: 1000 / cost,
+        parallel: 1,
+        arithmetic: `1 thread × ${per}`,
+        limiter:
+          cell.model === 'blocking' ? 'one connection served at a time, on one thread' : 'one core: the single event-loop thread computes every WORK',
+      };
     }
     if (cell.model === 'pool') {
       const { workers, stated } = poolWorkers(cell, results);
@@ -127,7 +148,8 @@ export function ceilingFor(cell: ReportCell, ctx: PredictionContext): CeilingWor
         rps: (parallel * 1000) / cost,
         parallel,
         arithmetic: `min(${plural(n, 'connection')}, ${workers} workers${stated ? '' : ' (assumed)'}, ${cores} cores) × ${per}`,
-        limiter: workers < cores ? `the pool's ${plural(workers, 'worker')}` : `the ${plural(cores, 'core')} (the pool has ${plural(workers, 'worker')})`,
+        limiter:
+          workers < cores ? `the pool's ${plural(workers, 'worker')}` : `the ${plural(cores, 'core')} (the pool has ${plural(workers, 'worker')})`,
       };
     }
     const parallel = Math.min(n, cores);

@@ -17,7 +17,7 @@ async function main(): Promise<number> {
   try {
     const args = yargs(hideBin(process.argv))
       .scriptName('npm run report --')
-      .usage('$0 <run directory or results.json> [--measure-costs]\n\nWrite REPORT.md and report.html beside a run\'s results.json.')
+      .usage("$0 <run directory or results.json> [--measure-costs]\n\nWrite REPORT.md and report.html beside a run's results.json.")
       .option('measure-costs', { type: 'boolean', default: false, describe: "measure Node's costs now if the run recorded none" })
       .strictOptions()
       .help()
@@ -28,7 +28,8 @@ async function main(): Promise<number> {
       })
       .parseSync();
     if (args.help) return 0;
-    if (args._.length !== 1) throw new UsageError(args._.length === 0 ? 'which run? give its directory, e.g. results/latest' : `one run at a time (got ${args._.length})`);
+    if (args._.length !== 1)
+      throw new UsageError(args._.length === 0 ? 'which run? give its directory, e.g. results/latest' : `one run at a time (got ${args._.length})`);
     target = String(args._[0]);
     measureCosts = args['measure-costs'];
   } catch (err) {

@@ -114,7 +114,8 @@ export function windowedUtilization(samples: readonly StatsSample[]): number | u
   const last = usable[usable.length - 1].stats;
   const span = (last.uptimeMs as number) - (first.uptimeMs as number);
   if (span <= 0) return undefined;
-  const busy = (last.eventLoopUtilization as number) * (last.uptimeMs as number) - (first.eventLoopUtilization as number) * (first.uptimeMs as number);
+  const busy =
+    (last.eventLoopUtilization as number) * (last.uptimeMs as number) - (first.eventLoopUtilization as number) * (first.uptimeMs as number);
   return Math.min(1, Math.max(0, busy / span));
 }
 
@@ -139,7 +140,13 @@ export function statsBlocks(results: ReportResults): Block[] {
     const elu = windowedUtilization(samples);
     const queue = maxOf(samples, 'queueDepth');
     const workers = maxOf(samples, 'workers');
-    return [cell.id, String(samples.length), elu !== undefined ? num(elu) : '–', queue !== undefined ? num(queue) : '–', workers !== undefined ? num(workers) : '–'];
+    return [
+      cell.id,
+      String(samples.length),
+      elu !== undefined ? num(elu) : '–',
+      queue !== undefined ? num(queue) : '–',
+      workers !== undefined ? num(workers) : '–',
+    ];
   });
   blocks.push({
     kind: 'table',
@@ -149,7 +156,10 @@ export function statsBlocks(results: ReportResults): Block[] {
   });
   const saturated = sampled.filter(({ samples }) => (windowedUtilization(samples) ?? 0) >= 0.9).map(({ cell }) => cell.id);
   if (saturated.length > 0) {
-    blocks.push({ kind: 'paragraph', text: `The main event loop was busy at least 90 % of the window in ${saturated.join(', ')}: there, the one loop is the bottleneck.` });
+    blocks.push({
+      kind: 'paragraph',
+      text: `The main event loop was busy at least 90 % of the window in ${saturated.join(', ')}: there, the one loop is the bottleneck.`,
+    });
   }
   return blocks;
 }

@@ -78,7 +78,10 @@ export function parseResults(text: string): ReportResults {
   need(r.settings && r.settings.workloadParameters, 'settings.workloadParameters is missing');
   need(Array.isArray(r.cells), 'cells is not a list');
   for (const c of r.cells) {
-    need(c && typeof c.id === 'string' && typeof c.connections === 'number' && c.variant && Array.isArray(c.repeats), 'a cell lacks id, connections, variant or repeats');
+    need(
+      c && typeof c.id === 'string' && typeof c.connections === 'number' && c.variant && Array.isArray(c.repeats),
+      'a cell lacks id, connections, variant or repeats',
+    );
   }
   need(Array.isArray(r.charts), 'charts is not a list');
   return r as ReportResults;

@@ -100,7 +100,13 @@ export interface Flattening {
  */
 export function flatteningOf(group: Group, series: string): Flattening | undefined {
   const points = group.connections
-    .map((c) => ({ c, rps: (() => { const cell = cellAt(group, series, c); return cell ? medianRps(cell) : undefined; })() }))
+    .map((c) => ({
+      c,
+      rps: (() => {
+        const cell = cellAt(group, series, c);
+        return cell ? medianRps(cell) : undefined;
+      })(),
+    }))
     .filter((p): p is { c: number; rps: number } => p.rps !== undefined);
   for (const p of points) {
     const later = points.find((q) => q.c >= p.c * FLAT_GROWTH);
@@ -135,11 +141,14 @@ export function flatteningSentence(f: Flattening, group: Group, ctx: PredictionC
     const reached = f.toRps / ceiling.rps;
     if (!ceilingGrew) {
       // The design itself stops gaining here; how close the level came to the ceiling is a separate question.
-      const level = disagrees(reached) && reached < 1 ? (() => {
-        const p = predict(cell, ctx);
-        const reason = p?.ceiling && 'reasons' in p.ceiling ? p.ceiling.reasons[0] : undefined;
-        return ` It reached ${percent(reached)} of that ceiling${reason ? `; the likeliest reason for the gap: ${reason}` : ''}.`;
-      })() : ` It reached ${percent(reached)} of it.`;
+      const level =
+        disagrees(reached) && reached < 1
+          ? (() => {
+              const p = predict(cell, ctx);
+              const reason = p?.ceiling && 'reasons' in p.ceiling ? p.ceiling.reasons[0] : undefined;
+              return ` It reached ${percent(reached)} of that ceiling${reason ? `; the likeliest reason for the gap: ${reason}` : ''}.`;
+            })()
+          : ` It reached ${percent(reached)} of it.`;
       return `${head}. That is the design: it is bounded by ${ceiling.limiter}; its ceiling, ${ceiling.arithmetic} = ${rps(ceiling.rps)}, does not grow with more connections.${level}`;
     }
     const p = predict(cell, ctx);
@@ -155,19 +164,19 @@ export function flatteningSentence(f: Flattening, group: Group, ctx: PredictionC
 
 /** Series that kept gaining, with their overall growth, so the reader sees the contrast. */
 function keptGrowing(group: Group, flat: Set<string>): string | undefined {
-  const growers = group.series.filter((s) => !flat.has(s)).flatMap((series) => {
-    const points = group.connections
-      .map((c) => ({ c, cell: cellAt(group, series, c) }))
-      .filter((p) => p.cell && medianRps(p.cell!) !== undefined);
-    if (points.length < 2) return [];
-    const first = points[0];
-    const last = points[points.length - 1];
-    if (last.c < first.c * FLAT_GROWTH) return [];
-    const a = medianRps(first.cell!)!;
-    const b = medianRps(last.cell!)!;
-    if (a <= 0) return [];
-    return [`${series} (${times(b / a)} from ${first.c} to ${last.c} connections)`];
-  });
+  const growers = group.series
+    .filter((s) => !flat.has(s))
+    .flatMap((series) => {
+      const points = group.connections.map((c) => ({ c, cell: cellAt(group, series, c) })).filter((p) => p.cell && medianRps(p.cell!) !== undefined);
+      if (points.length < 2) return [];
+      const first = points[0];
+      const last = points[points.length - 1];
+      if (last.c < first.c * FLAT_GROWTH) return [];
+      const a = medianRps(first.cell!)!;
+      const b = medianRps(last.cell!)!;
+      if (a <= 0) return [];
+      return [`${series} (${times(b / a)} from ${first.c} to ${last.c} connections)`];
+    });
   if (growers.length === 0) return undefined;
   return `${capitalise(listOf(growers))} kept gaining as connections grew.`;
 }
@@ -194,7 +203,8 @@ export function tailBreakOf(group: Group, series: string): TailBreak | undefined
 function tailSentences(group: Group): string[] {
   const breaks = group.series.map((s) => tailBreakOf(group, s)).filter((b): b is TailBreak => b !== undefined);
   const sentences = breaks.map(
-    (b) => `${capitalise(b.series)}'s p99 broke away from its p50 at ${connectionsPhrase([b.connections])}: ${msFromUs(b.p99Us)} against ${msFromUs(b.p50Us)} (${times(b.p99Us / b.p50Us)}).`,
+    (b) =>
+      `${capitalise(b.series)}'s p99 broke away from its p50 at ${connectionsPhrase([b.connections])}: ${msFromUs(b.p99Us)} against ${msFromUs(b.p50Us)} (${times(b.p99Us / b.p50Us)}).`,
   );
   if (breaks.length === 0) {
     let worst: { series: string; c: number; ratio: number } | undefined;
@@ -205,7 +215,9 @@ function tailSentences(group: Group): string[] {
       if (!worst || p99 / p50 > worst.ratio) worst = { series: cell.series, c: cell.connections, ratio: p99 / p50 };
     }
     if (worst) {
-      sentences.push(`No model's p99 went above ${TAIL_FACTOR} × its p50; the widest gap was ${times(worst.ratio)}, ${worst.series} at ${connectionsPhrase([worst.c])}.`);
+      sentences.push(
+        `No model's p99 went above ${TAIL_FACTOR} × its p50; the widest gap was ${times(worst.ratio)}, ${worst.series} at ${connectionsPhrase([worst.c])}.`,
+      );
     }
   } else {
     const calm = group.series.filter((s) => !breaks.some((b) => b.series === s) && group.cells.some((c) => c.series === s && c.summary?.p50Us));
@@ -215,9 +227,7 @@ function tailSentences(group: Group): string[] {
 }
 
 function starvationSentences(group: Group): string[] {
-  const starved = group.cells
-    .filter((c) => (c.summary?.jainFairness?.median ?? 1) < FAIRNESS_FLOOR)
-    .sort((a, b) => a.connections - b.connections);
+  const starved = group.cells.filter((c) => (c.summary?.jainFairness?.median ?? 1) < FAIRNESS_FLOOR).sort((a, b) => a.connections - b.connections);
   const bySeries = new Map<string, ReportCell[]>();
   for (const cell of starved) {
     if (!bySeries.has(cell.series)) bySeries.set(cell.series, []);
@@ -249,7 +259,9 @@ function failureSentences(group: Group, ctx: PredictionContext): string[] {
     else if (cell.status === 'partial') out.push(`${cell.id} lost some repeats: ${cell.failure ?? 'no reason recorded'}.`);
     else if (cell.summary && medianRps(cell) === 0) {
       const starts = workerStartsOutlastWarmup(cell, ctx);
-      out.push(`${capitalise(cell.series)} at ${connectionsPhrase([cell.connections])} answered no request inside the measured window${starts ? `; likeliest reason: ${starts}` : ''}.`);
+      out.push(
+        `${capitalise(cell.series)} at ${connectionsPhrase([cell.connections])} answered no request inside the measured window${starts ? `; likeliest reason: ${starts}` : ''}.`,
+      );
     }
     const errors = cell.summary?.errors?.median ?? 0;
     if (errors > 0) {
@@ -298,9 +310,7 @@ export function closedLoopFindings(group: Group, ctx: PredictionContext): GroupF
 export function openLoopFindings(group: Group, results: ReportResults): string[] {
   const sentences: string[] = [];
   for (const series of group.series) {
-    const cells = group.cells
-      .filter((c) => c.series === series && c.targetRate !== null && c.summary)
-      .sort((a, b) => a.targetRate! - b.targetRate!);
+    const cells = group.cells.filter((c) => c.series === series && c.targetRate !== null && c.summary).sort((a, b) => a.targetRate! - b.targetRate!);
     if (cells.length === 0) continue;
     const achieved = (c: ReportCell) => c.summary?.achievedRate?.median ?? medianRps(c) ?? 0;
     const kept = cells.filter((c) => achieved(c) >= KEPT_UP * c.targetRate!);
@@ -310,9 +320,13 @@ export function openLoopFindings(group: Group, results: ReportResults): string[]
     const p99 = (c: ReportCell) => (c.summary?.p99Us ? msFromUs(c.summary.p99Us.median) : 'unknown');
     if (!firstMiss) {
       const top = cells[cells.length - 1];
-      sentences.push(`${capitalise(series)} delivered every rate offered, up to ${rps(top.targetRate!)}${vsPeak(top.targetRate!)}, with p99 ${p99(top)} at the highest.`);
+      sentences.push(
+        `${capitalise(series)} delivered every rate offered, up to ${rps(top.targetRate!)}${vsPeak(top.targetRate!)}, with p99 ${p99(top)} at the highest.`,
+      );
     } else if (kept.length === 0) {
-      sentences.push(`${capitalise(series)} fell short even at the lowest rate offered: asked for ${rps(firstMiss.targetRate!)}, it delivered ${rps(achieved(firstMiss))} (${percent(achieved(firstMiss) / firstMiss.targetRate!)}), with p99 ${p99(firstMiss)}.`);
+      sentences.push(
+        `${capitalise(series)} fell short even at the lowest rate offered: asked for ${rps(firstMiss.targetRate!)}, it delivered ${rps(achieved(firstMiss))} (${percent(achieved(firstMiss) / firstMiss.targetRate!)}), with p99 ${p99(firstMiss)}.`,
+      );
     } else {
       const last = kept.filter((c) => c.targetRate! < firstMiss.targetRate!).pop() ?? kept[kept.length - 1];
       sentences.push(
@@ -348,19 +362,30 @@ export function transportFindings(pairs: readonly PairLike[]): string[] {
   for (const model of models) {
     const mine = withRatio.filter((p) => p.model === model).sort((a, b) => a.connections - b.connections);
     const parts = mine.map((p) => `${times(p.ratio)} at ${p.connections}`);
-    const verdict = mine.every((p) => p.ratio < 1) ? 'less than' : mine.every((p) => p.ratio >= 1) ? 'at least' : 'sometimes less, sometimes more than';
+    const verdict = mine.every((p) => p.ratio < 1)
+      ? 'less than'
+      : mine.every((p) => p.ratio >= 1)
+        ? 'at least'
+        : 'sometimes less, sometimes more than';
     sentences.push(`Over HTTP, ${model} delivered ${verdict} its line-protocol throughput: ${parts.join(', ')} (HTTP ÷ line).`);
   }
   if (withRatio.length > 1) {
     const worst = withRatio.reduce((a, b) => (b.ratio < a.ratio ? b : a));
     const best = withRatio.reduce((a, b) => (b.ratio > a.ratio ? b : a));
     if (worst.model !== best.model) {
-      sentences.push(`HTTP cost ${worst.model} the most (${times(worst.ratio)} at ${connectionsPhrase([worst.connections])}) and ${best.model} the least (${times(best.ratio)} at ${connectionsPhrase([best.connections])}).`);
+      sentences.push(
+        `HTTP cost ${worst.model} the most (${times(worst.ratio)} at ${connectionsPhrase([worst.connections])}) and ${best.model} the least (${times(best.ratio)} at ${connectionsPhrase([best.connections])}).`,
+      );
     }
   }
   const missing = pairs.filter((p) => p.ratio === null);
   for (const p of missing) {
-    const why = p.lineRps === null ? 'the line protocol has no figure there' : p.lineRps === 0 ? 'the line protocol answered nothing there' : 'HTTP has no figure there';
+    const why =
+      p.lineRps === null
+        ? 'the line protocol has no figure there'
+        : p.lineRps === 0
+          ? 'the line protocol answered nothing there'
+          : 'HTTP has no figure there';
     sentences.push(`No ratio for ${p.model} at ${connectionsPhrase([p.connections])}: ${why}.`);
   }
   return sentences;

@@ -125,7 +125,11 @@ describe.skipIf(!haveChromium)('report.html in headless Chromium', () => {
       return { x: box.left + point.x, y: box.top + point.y };
     });
     await page.mouse.move(target.x, target.y);
-    await page.waitForFunction(() => window.labReport.charts.find((c) => c.canvas.id === 'throughput-cpu')!.tooltip.getActiveElements().length > 0, null, { timeout: 5000 });
+    await page.waitForFunction(
+      () => window.labReport.charts.find((c) => c.canvas.id === 'throughput-cpu')!.tooltip.getActiveElements().length > 0,
+      null,
+      { timeout: 5000 },
+    );
     const lines = await page.evaluate(() => {
       const chart = window.labReport.charts.find((c) => c.canvas.id === 'throughput-cpu')!;
       return (chart.tooltip.body ?? []).flatMap((b) => b.lines);
@@ -147,11 +151,16 @@ describe.skipIf(!haveChromium)('report.html in headless Chromium', () => {
     // chart.js handles pointer events on the next animation frame, so wait for the effect rather than assume it.
     const hidden = await page
       .waitForFunction((canvasId) => !window.labReport.charts.find((c) => c.canvas.id === canvasId)!.isDatasetVisible(0), id, { timeout: 5000 })
-      .then(() => true, () => false);
+      .then(
+        () => true,
+        () => false,
+      );
     expect(hidden, `clicking the legend entry for ${hit.label} should hide it`).toBe(true);
     expect(await picture(page, id)).not.toBe(before);
     await page.mouse.click(hit.x, hit.y);
-    await page.waitForFunction((canvasId) => window.labReport.charts.find((c) => c.canvas.id === canvasId)!.isDatasetVisible(0), id, { timeout: 5000 });
+    await page.waitForFunction((canvasId) => window.labReport.charts.find((c) => c.canvas.id === canvasId)!.isDatasetVisible(0), id, {
+      timeout: 5000,
+    });
   });
 
   it('hides a model in every chart at once with its checkbox', async () => {

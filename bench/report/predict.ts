@@ -133,7 +133,9 @@ function shortOfCeiling(ev: Evidence, c: CeilingWork): string[] {
   reasons.push(workerStartsOutlastWarmup(cell, ctx));
   if (cpuBound) reasons.push(busyMachine(ctx.results));
   if (cell.workload === 'cpu' && c.parallel > 1 && ev.clientCpu !== undefined && ev.clientCpu >= 20) {
-    reasons.push(`the load generator runs on the same ${plural(ev.cores, 'core')} as the server and used ${num(ev.clientCpu)} % of one, while the ceiling gives the server ${c.parallel} to itself`);
+    reasons.push(
+      `the load generator runs on the same ${plural(ev.cores, 'core')} as the server and used ${num(ev.clientCpu)} % of one, while the ceiling gives the server ${c.parallel} to itself`,
+    );
   }
   if (cell.model === 'per-connection' && ev.n > ev.cores && cell.workload === 'cpu') {
     reasons.push(`the scheduler time-slices ${ev.n} worker threads over ${plural(ev.cores, 'core')}, and every switch costs time and cache`);
@@ -142,15 +144,21 @@ function shortOfCeiling(ev: Evidence, c: CeilingWork): string[] {
     const held = (c.parallel * 1000) / ev.measured;
     const cost = workCostMs(ctx.costs, ctx.results.settings.workloadParameters.work);
     const handOff =
-      cell.model === 'pool' && costs ? `the hand-off to a worker and back (a piscina round trip costs ${num(costs.piscinaTaskRoundTripUs.median)} µs), `
-      : cell.model === 'per-connection' && costs ? `relaying bytes to the connection's thread and back (a message round trip costs ${num(costs.messageRoundTripUs.median)} µs), `
-      : '';
-    reasons.push(`each request held its thread for ${ms(held)} against ${ms(cost)} for the WORK alone; the rest is ${handOff}parsing and replying, and waiting for a core`);
+      cell.model === 'pool' && costs
+        ? `the hand-off to a worker and back (a piscina round trip costs ${num(costs.piscinaTaskRoundTripUs.median)} µs), `
+        : cell.model === 'per-connection' && costs
+          ? `relaying bytes to the connection's thread and back (a message round trip costs ${num(costs.messageRoundTripUs.median)} µs), `
+          : '';
+    reasons.push(
+      `each request held its thread for ${ms(held)} against ${ms(cost)} for the WORK alone; the rest is ${handOff}parsing and replying, and waiting for a core`,
+    );
   }
   if (cell.workload === 'sleep' && cell.variant.kind !== 'reconnect' && ev.measured > 0) {
     const held = (c.parallel * 1000) / ev.measured;
     const sleep = ctx.results.settings.workloadParameters.sleepMs;
-    reasons.push(`each SLEEP ${num(sleep)} held its thread for ${ms(held)} on average, not ${ms(sleep)}: a timer fires late when its thread is busy or descheduled, and each request also pays its hand-off and reply`);
+    reasons.push(
+      `each SLEEP ${num(sleep)} held its thread for ${ms(held)} on average, not ${ms(sleep)}: a timer fires late when its thread is busy or descheduled, and each request also pays its hand-off and reply`,
+    );
   }
   if (cell.variant.kind === 'reconnect') {
     reasons.push(
@@ -178,12 +186,15 @@ function aboveCeiling(ev: Evidence, c: CeilingWork): string[] {
     );
   }
   if (cell.variant.kind === 'reconnect') {
-    reasons.push('the isolated cycle runs both ends of the connection on one thread; in the run the generator and the server work on separate cores at once, so the two halves of a cycle overlap');
+    reasons.push(
+      'the isolated cycle runs both ends of the connection on one thread; in the run the generator and the server work on separate cores at once, so the two halves of a cycle overlap',
+    );
   }
   if (ctx.costs && !ctx.costs.measuredDuringRun) {
     reasons.push('the costs were measured when the report was written, not during the run, on a machine that may have been in another state');
   }
-  if (reasons.length === 0) reasons.push(`the ceiling's assumption (${c.arithmetic}) did not hold: check the server's settings in its listening line`);
+  if (reasons.length === 0)
+    reasons.push(`the ceiling's assumption (${c.arithmetic}) did not hold: check the server's settings in its listening line`);
   return reasons;
 }
 
@@ -192,10 +203,14 @@ function shortOfLittle(ev: Evidence): string[] {
   const { cell } = ev;
   const reasons: (string | undefined)[] = [];
   if (cell.model === 'blocking' && cell.connections > 1 && cell.variant.kind !== 'reconnect') {
-    reasons.push(`only one connection is served at a time: the other ${cell.connections - 1} connections' requests are in flight but unanswered, so they count in the concurrency and not in the mean latency`);
+    reasons.push(
+      `only one connection is served at a time: the other ${cell.connections - 1} connections' requests are in flight but unanswered, so they count in the concurrency and not in the mean latency`,
+    );
   }
   if (ev.fairness !== undefined && ev.fairness < 0.9 && cell.model !== 'blocking') {
-    reasons.push(`some connections were starved (fairness ${num(ev.fairness)}): their requests, in flight but unanswered at the end of the window, count in the concurrency and not in the mean`);
+    reasons.push(
+      `some connections were starved (fairness ${num(ev.fairness)}): their requests, in flight but unanswered at the end of the window, count in the concurrency and not in the mean`,
+    );
   }
   if (ev.requests > 0 && (ev.requests - ev.ok) / ev.requests > 0.05) {
     reasons.push(`${percent((ev.requests - ev.ok) / ev.requests)} of requests were not answered correctly${errorBreakdown(cell)}`);
@@ -203,7 +218,10 @@ function shortOfLittle(ev: Evidence): string[] {
   // Time outside the server only explains the gap when nothing above already does.
   if (reasons.length === 0 && ev.repeatRps && ev.meanUs !== undefined) {
     const outside = (ev.n / ev.repeatRps) * 1000 - ev.meanUs / 1000;
-    const where = cell.variant.kind === 'reconnect' ? 'closing the connection and preparing the next one in the generator' : 'the generator turning a reply into the next request';
+    const where =
+      cell.variant.kind === 'reconnect'
+        ? 'closing the connection and preparing the next one in the generator'
+        : 'the generator turning a reply into the next request';
     const busy = ev.clientCpu !== undefined && ev.clientCpu >= 80 ? ` (the generator used ${num(ev.clientCpu)} % of a core)` : '';
     if (outside > 0) reasons.push(`each request cycle spent ${ms(outside)} outside the measured latency, in ${where}${busy}`);
   }
@@ -214,7 +232,9 @@ function shortOfLittle(ev: Evidence): string[] {
 function aboveLittle(ev: Evidence): string[] {
   const window = ev.ctx.results.settings.durationSec * 1000;
   if (ev.maxUs !== undefined && ev.maxUs / 1000 > 0.05 * window) {
-    return [`the slowest requests (up to ${ms(ev.maxUs / 1000)}) are long next to the ${num(window / 1000)} s window, so requests straddling its edges weigh on the mean latency`];
+    return [
+      `the slowest requests (up to ${ms(ev.maxUs / 1000)}) are long next to the ${num(window / 1000)} s window, so requests straddling its edges weigh on the mean latency`,
+    ];
   }
   return ['a few slow requests raised the mean latency more than they lowered throughput'];
 }

@@ -48,7 +48,10 @@ describe('who led', () => {
     const at4 = leads.find((l) => l.connections === 4)!;
     expect(at4.leader).toBe('async');
     expect(at4.runnerUp).toBe('pool');
-    expect(at4.ratio).toBeCloseTo(cell(r, 'async/cpu/c4').summary!.requestsPerSec!.median / cell(r, 'pool/cpu/c4').summary!.requestsPerSec!.median, 6);
+    expect(at4.ratio).toBeCloseTo(
+      cell(r, 'async/cpu/c4').summary!.requestsPerSec!.median / cell(r, 'pool/cpu/c4').summary!.requestsPerSec!.median,
+      6,
+    );
     // Consecutive counts with the same leader share one sentence.
     expect(leadSentences(leads).join(' ')).toMatch(/Async led at 4 and 16 connections: at 4, 1\.\d+× pool \(426 req\/s against 371 req\/s\)/);
   });
@@ -62,7 +65,7 @@ describe('who led', () => {
     expect(text).toContain('Async led at 16 connections');
   });
 
-  it('calls a lead unclear when the leader\'s slowest repeat was no faster than the runner-up\'s fastest', () => {
+  it("calls a lead unclear when the leader's slowest repeat was no faster than the runner-up's fastest", () => {
     const r = loadFixture();
     const a = cell(r, 'async/cpu/c4').summary!.requestsPerSec!;
     const p = cell(r, 'pool/cpu/c4').summary!.requestsPerSec!;
@@ -85,7 +88,7 @@ describe('where throughput flattened', () => {
     expect(f.gain).toBeCloseTo(0.05, 6);
   });
 
-  it('explains a pool flattening on sleep by its worker count, read from the server\'s listening line', () => {
+  it("explains a pool flattening on sleep by its worker count, read from the server's listening line", () => {
     const r = loadFixture();
     setThroughput(r, 'pool/sleep/c4', 190);
     setThroughput(r, 'pool/sleep/c16', 195);
@@ -133,7 +136,7 @@ describe('tails and starvation', () => {
 });
 
 describe('predictions', () => {
-  it('works out the sleep ceilings from the run\'s settings: W workers, one thread, or one per connection', () => {
+  it("works out the sleep ceilings from the run's settings: W workers, one thread, or one per connection", () => {
     const r = loadFixture();
     const ctx = { results: r };
     const rps = (id: string) => {
@@ -280,7 +283,9 @@ describe('the written report', () => {
     faster.summary!.requestsPerSec = { ...faster.summary!.requestsPerSec!, median: line.summary!.requestsPerSec!.median * 1.5 };
     expect(text()).toMatch(/Over HTTP, async delivered sometimes less, sometimes more than its line-protocol throughput: 0\.6\d*× at 4, 1\.5× at 64/);
     r.charts.push({ file: 'transport-echo.png', title: 't', width: 1, height: 1 });
-    expect(renderMarkdown(buildReport(r).blocks)).toContain('![Line protocol (solid) against HTTP (dashed): throughput, echo workload](transport-echo.png)');
+    expect(renderMarkdown(buildReport(r).blocks)).toContain(
+      '![Line protocol (solid) against HTTP (dashed): throughput, echo workload](transport-echo.png)',
+    );
   });
 
   it('refuses a file that is not a results file, with the reason, and the command exits non-zero', () => {

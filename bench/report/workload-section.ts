@@ -51,14 +51,15 @@ function workloadDescription(group: Group, results: ReportResults): string {
     sleep: `SLEEP ${w.sleepMs}: a wait of ${w.sleepMs} ms that uses no CPU, standing in for a slow disk or database`,
   }[group.workload];
   const how =
-    group.kind === 'reconnect' ? 'each request on a new TCP connection, opened and closed around it, with the connect time counted as latency'
-    : group.kind === 'open-loop' ? `requests sent on a fixed schedule over ${plural(group.connections[0], 'connection')}, whatever the replies do, with latency counted from the scheduled send`
-    : group.transport === 'http'
-      ? `sent over HTTP/1.1 keep-alive connections by ${httpTool(results)}, each connection sending its next request as soon as its reply arrives (closed loop)${httpResolution(results)}`
-      : 'each connection sending its next request as soon as its reply arrives (closed loop)';
+    group.kind === 'reconnect'
+      ? 'each request on a new TCP connection, opened and closed around it, with the connect time counted as latency'
+      : group.kind === 'open-loop'
+        ? `requests sent on a fixed schedule over ${plural(group.connections[0], 'connection')}, whatever the replies do, with latency counted from the scheduled send`
+        : group.transport === 'http'
+          ? `sent over HTTP/1.1 keep-alive connections by ${httpTool(results)}, each connection sending its next request as soon as its reply arrives (closed loop)${httpResolution(results)}`
+          : 'each connection sending its next request as soon as its reply arrives (closed loop)';
   return `Each request is ${what}; ${how}. Connections: ${group.connections.join(', ')}.`;
 }
-
 
 function spreadText(s: { median: number; min: number; max: number; n: number } | null | undefined, show: (v: number) => string): string {
   if (!s) return '–';
@@ -109,14 +110,26 @@ function ratioCell(cmp: Comparison): string {
 function predictionsTable(predictions: Prediction[]): Block {
   return {
     kind: 'table',
-    head: ['model', 'conns', 'measured req/s (median)', "req/s in the repeat nearest it", "Little's law: N ÷ its mean latency", 'ratio', 'ceiling req/s', 'median ÷ ceiling', 'how the ceiling is worked out'],
+    head: [
+      'model',
+      'conns',
+      'measured req/s (median)',
+      'req/s in the repeat nearest it',
+      "Little's law: N ÷ its mean latency",
+      'ratio',
+      'ceiling req/s',
+      'median ÷ ceiling',
+      'how the ceiling is worked out',
+    ],
     rows: predictions.map((p) => {
       const little = 'unavailable' in p.little ? ['–', '–', '–'] : [num(p.little.measured), num(p.little.predicted), ratioCell(p.little)];
       if ('unavailable' in p.little && p.measured > 0) little[1] = `not checked: ${p.little.unavailable}`;
       const ceiling =
-        p.ceiling === null ? ['–', '–', 'no single cost dominates a cheap command']
-        : 'unavailable' in p.ceiling ? ['–', '–', `not predicted: ${p.ceiling.unavailable}`]
-        : [num(p.ceiling.predicted), ratioCell(p.ceiling), p.ceiling.arithmetic];
+        p.ceiling === null
+          ? ['–', '–', 'no single cost dominates a cheap command']
+          : 'unavailable' in p.ceiling
+            ? ['–', '–', `not predicted: ${p.ceiling.unavailable}`]
+            : [num(p.ceiling.predicted), ratioCell(p.ceiling), p.ceiling.arithmetic];
       return [p.cell.series, String(p.cell.connections), num(p.measured), ...little, ...ceiling];
     }),
     numeric: [false, true, true, true, true, true, true, true, false],
@@ -140,10 +153,14 @@ function agreementSummary(predictions: Prediction[]): string | undefined {
   const agree = (cmp: Comparison) => !disagrees(cmp.ratio);
   const parts: string[] = [];
   if (little.length > 0) {
-    parts.push(`Little's law held within ${percent(AGREEMENT)} for ${little.filter((p) => agree(p.little as Comparison)).length} of ${little.length} cells`);
+    parts.push(
+      `Little's law held within ${percent(AGREEMENT)} for ${little.filter((p) => agree(p.little as Comparison)).length} of ${little.length} cells`,
+    );
   }
   if (withCeiling.length > 0) {
-    parts.push(`the measured throughput came within ${percent(AGREEMENT)} of its ceiling for ${withCeiling.filter((p) => agree(p.ceiling as Comparison)).length} of ${withCeiling.length}`);
+    parts.push(
+      `the measured throughput came within ${percent(AGREEMENT)} of its ceiling for ${withCeiling.filter((p) => agree(p.ceiling as Comparison)).length} of ${withCeiling.length}`,
+    );
   }
   return `${capitalise(parts.join(', and '))}.`;
 }
@@ -157,14 +174,24 @@ function notesItems(group: Group): string[] {
   return items;
 }
 
-export function closedGroupBlocks(group: Group, results: ReportResults, ctx: PredictionContext, dir: string | undefined, specs: ChartSpec[]): Block[] {
+export function closedGroupBlocks(
+  group: Group,
+  results: ReportResults,
+  ctx: PredictionContext,
+  dir: string | undefined,
+  specs: ChartSpec[],
+): Block[] {
   const blocks: Block[] = [{ kind: 'heading', level: 2, text: `Workload: ${group.name}` }];
   blocks.push({ kind: 'paragraph', text: workloadDescription(group, results) });
   const pairs = group.transport === 'http' ? transportPairs(results.cells).filter((p) => p.workload === group.workload) : [];
   // As the suite draws them: HTTP throughput beside the line protocol's, their ratio, and the latency.
   const charts: ChartDefinition[] =
     group.transport === 'http'
-      ? [transportChart(group.workload, plainLineCells(results.cells, group.workload), group.cells), transportRatioChart(group.workload, pairs), latencyChart(group)]
+      ? [
+          transportChart(group.workload, plainLineCells(results.cells, group.workload), group.cells),
+          transportRatioChart(group.workload, pairs),
+          latencyChart(group),
+        ]
       : [throughputChart(group), latencyChart(group), distributionChart(group, distributionConnections(group, results))];
   for (const chart of charts) blocks.push(figureBlock(chart, results, dir, specs));
 
@@ -174,7 +201,10 @@ export function closedGroupBlocks(group: Group, results: ReportResults, ctx: Pre
   blocks.push(said.length > 0 ? { kind: 'list', items: said } : { kind: 'paragraph', text: 'No cell of this workload produced a measurement.' });
 
   blocks.push({ kind: 'heading', level: 3, text: `Figures: ${group.name}` });
-  blocks.push({ kind: 'paragraph', text: `Medians of ${plural(results.settings.repeat, 'repeat')}; the range is the slowest and fastest repeat. Latency in milliseconds; server CPU in % of one core.` });
+  blocks.push({
+    kind: 'paragraph',
+    text: `Medians of ${plural(results.settings.repeat, 'repeat')}; the range is the slowest and fastest repeat. Latency in milliseconds; server CPU in % of one core.`,
+  });
   blocks.push(figuresTable(group));
 
   const predictions = group.cells

@@ -67,7 +67,9 @@ function fakeRepeat(spec: CellSpec, index: number, targetRate: number | null): R
       pid: 1000 + index,
       port: http ? null : 40000 + index,
       httpPort: http ? 40000 + index : null,
-      listeningLine: http ? `listening on http=127.0.0.1:${40000 + index} model=${spec.model}` : `listening on 127.0.0.1:${40000 + index} model=${spec.model}`,
+      listeningLine: http
+        ? `listening on http=127.0.0.1:${40000 + index} model=${spec.model}`
+        : `listening on 127.0.0.1:${40000 + index} model=${spec.model}`,
       startupMs: 180,
       pongMs: 3,
       cpusAllowed: '0-1',

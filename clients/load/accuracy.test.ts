@@ -86,7 +86,9 @@ describe('load generator accuracy against the async server', () => {
   });
 
   it('checks kv GETs against the values this run wrote, with connections on two threads writing the same keys', async () => {
-    const result = await runLoad(options(server.port, { workload: 'kv', keys: 50, readRatio: 0.5, connections: 6, threads: 2, keyDistribution: 'zipfian' }));
+    const result = await runLoad(
+      options(server.port, { workload: 'kv', keys: 50, readRatio: 0.5, connections: 6, threads: 2, keyDistribution: 'zipfian' }),
+    );
     expect(result.client.threads).toBe(2);
     expect(result.ok).toBeGreaterThan(500);
     expect(result.errors.total).toBe(0);
@@ -113,7 +115,9 @@ describe('load generator accuracy against the async server', () => {
   });
 
   it('counts a request with no reply within the timeout as a timeout', async () => {
-    const result = await runLoad(options(server.port, { workload: 'sleep', sleepMs: 1000, timeoutMs: 200, warmupSec: 0, durationSec: 0.5, connections: 2 }));
+    const result = await runLoad(
+      options(server.port, { workload: 'sleep', sleepMs: 1000, timeoutMs: 200, warmupSec: 0, durationSec: 0.5, connections: 2 }),
+    );
     expect(result.ok).toBe(0);
     expect(result.errors.timeout).toBeGreaterThanOrEqual(2);
   });
@@ -130,9 +134,7 @@ describe('a server frozen for one second mid-run (SIGSTOP, then SIGCONT)', () =>
   });
 
   it('shows in open-loop p99 as at least the pause, because latency runs from the scheduled send time', async () => {
-    const result = await withServerPaused(server, 1200, pauseMs, () =>
-      runLoad(options(server.port, { rate: 200, warmupSec: 0.5, durationSec: 3 })),
-    );
+    const result = await withServerPaused(server, 1200, pauseMs, () => runLoad(options(server.port, { rate: 200, warmupSec: 0.5, durationSec: 3 })));
     expect(result.errors.total).toBe(0);
     expect(result.latency.p99Us).toBeGreaterThanOrEqual(0.9 * pauseMs * 1000);
     // A fifth of the requests were due during the pause and all waited on it.

@@ -32,7 +32,18 @@ describe('npm run load', () => {
 
   it('prints a summary table and, with --json, writes the whole result', async () => {
     const file = join(dir, 'result.json');
-    const { code, stdout } = await runCli(['--port', String(server.port), '--requests', '300', '--warmup', '0', '--connections', '3', '--json', file]);
+    const { code, stdout } = await runCli([
+      '--port',
+      String(server.port),
+      '--requests',
+      '300',
+      '--warmup',
+      '0',
+      '--connections',
+      '3',
+      '--json',
+      file,
+    ]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/throughput\s+[\d,]+ req\/s/);
     expect(stdout).toMatch(/latency\s+p50 /);

@@ -66,12 +66,18 @@ export const labDialect: Dialect = {
   name: 'lab',
   encode(op) {
     switch (op.kind) {
-      case 'ping': return 'PING\n';
-      case 'echo': return op.payload === '' ? 'ECHO\n' : `ECHO ${op.payload}\n`;
-      case 'set': return `SET ${keyName(op.key)} ${op.value}\n`;
-      case 'get': return `GET ${keyName(op.key)}\n`;
-      case 'work': return `WORK ${op.n}\n`;
-      case 'sleep': return `SLEEP ${op.ms}\n`;
+      case 'ping':
+        return 'PING\n';
+      case 'echo':
+        return op.payload === '' ? 'ECHO\n' : `ECHO ${op.payload}\n`;
+      case 'set':
+        return `SET ${keyName(op.key)} ${op.value}\n`;
+      case 'get':
+        return `GET ${keyName(op.key)}\n`;
+      case 'work':
+        return `WORK ${op.n}\n`;
+      case 'sleep':
+        return `SLEEP ${op.ms}\n`;
     }
   },
   newParser: () => new LineParser(),
@@ -91,22 +97,32 @@ export const redisDialect: Dialect = {
   name: 'redis',
   encode(op) {
     switch (op.kind) {
-      case 'ping': return 'PING\r\n';
-      case 'echo': return `ECHO ${op.payload}\r\n`;
-      case 'set': return `SET ${keyName(op.key)} ${op.value}\r\n`;
-      case 'get': return `GET ${keyName(op.key)}\r\n`;
-      default: throw new Error(`the redis dialect has no ${op.kind.toUpperCase()} command`);
+      case 'ping':
+        return 'PING\r\n';
+      case 'echo':
+        return `ECHO ${op.payload}\r\n`;
+      case 'set':
+        return `SET ${keyName(op.key)} ${op.value}\r\n`;
+      case 'get':
+        return `GET ${keyName(op.key)}\r\n`;
+      default:
+        throw new Error(`the redis dialect has no ${op.kind.toUpperCase()} command`);
     }
   },
   newParser: () => new RespParser(),
   decode(_op, reply) {
     if (typeof reply === 'string') return { ok: false, kind: 'wrongReply', message: reply };
     switch (reply.type) {
-      case 'simple': return { ok: true, value: reply.value };
-      case 'bulk': return { ok: true, value: reply.value };
-      case 'integer': return { ok: true, value: String(reply.value) };
-      case 'error': return { ok: false, kind: classifyError(reply.message), message: reply.message };
-      case 'array': return { ok: false, kind: 'wrongReply', message: 'unexpected array reply' };
+      case 'simple':
+        return { ok: true, value: reply.value };
+      case 'bulk':
+        return { ok: true, value: reply.value };
+      case 'integer':
+        return { ok: true, value: String(reply.value) };
+      case 'error':
+        return { ok: false, kind: classifyError(reply.message), message: reply.message };
+      case 'array':
+        return { ok: false, kind: 'wrongReply', message: 'unexpected array reply' };
     }
   },
 };

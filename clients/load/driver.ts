@@ -153,9 +153,7 @@ export class Driver {
     const { options, shared } = setup;
     this.options = options;
     this.dialect = dialectFor(options.dialect);
-    const kv = usesKeyspace(options) && shared.kvVersions
-      ? new KvSpace(options.keys, options.size, shared.runTag, shared.kvVersions)
-      : undefined;
+    const kv = usesKeyspace(options) && shared.kvVersions ? new KvSpace(options.keys, options.size, shared.runTag, shared.kvVersions) : undefined;
     this.generator = new WorkloadGenerator(options, kv, `${shared.runTag}${setup.threadIndex.toString(36)}`);
     this.openLoop = options.rate !== undefined;
     this.depth = options.reconnect ? 1 : options.pipeline;
@@ -292,9 +290,7 @@ export class Driver {
     for (const channel of touched) channel.flush();
     if (!this.sending) return this.finishIfDrained();
     const waitMs = (this.scheduledTimeOf(this.openLoopSent) - nowUs()) / 1000;
-    this.tickTimer = waitMs > TIMER_MARGIN_MS
-      ? setTimeout(() => this.tick(), waitMs - TIMER_MARGIN_MS)
-      : setImmediate(() => this.tick());
+    this.tickTimer = waitMs > TIMER_MARGIN_MS ? setTimeout(() => this.tick(), waitMs - TIMER_MARGIN_MS) : setImmediate(() => this.tick());
   }
 
   private scheduledTimeOf(index: number): number {
@@ -493,10 +489,13 @@ export class Driver {
   }
 
   private after(ms: number, action: () => void): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      action();
-    }, Math.max(0, ms));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        action();
+      },
+      Math.max(0, ms),
+    );
     this.timers.add(timer);
   }
 }

@@ -12,9 +12,7 @@ import type { LatencySummary } from './types.js';
 export type Histogram = hdr.Histogram;
 
 /** The percentiles reported as the latency distribution (0 = min, 100 = max). */
-export const DISTRIBUTION_PERCENTILES = [
-  0, 10, 20, 30, 40, 50, 60, 70, 75, 80, 85, 90, 95, 97.5, 99, 99.5, 99.9, 99.95, 99.99, 99.999, 100,
-];
+export const DISTRIBUTION_PERCENTILES = [0, 10, 20, 30, 40, 50, 60, 70, 75, 80, 85, 90, 95, 97.5, 99, 99.5, 99.9, 99.95, 99.99, 99.999, 100];
 
 /**
  * A histogram of microsecond latencies. Values up to a minute fit without
@@ -59,7 +57,12 @@ export function p99Of(histogram: Histogram): number {
 export function summarizeLatency(histogram: Histogram): LatencySummary {
   if (histogram.totalCount === 0) {
     return {
-      p50Us: 0, p90Us: 0, p99Us: 0, p999Us: 0, maxUs: 0, meanUs: 0,
+      p50Us: 0,
+      p90Us: 0,
+      p99Us: 0,
+      p999Us: 0,
+      maxUs: 0,
+      meanUs: 0,
       distribution: DISTRIBUTION_PERCENTILES.map((percentile) => ({ percentile, valueUs: 0 })),
     };
   }

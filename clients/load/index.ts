@@ -135,10 +135,13 @@ function startWorker(setup: DriverSetup): Promise<Runner> {
 function sampleCpuFrom(measureStartUs: number) {
   let startCpu = process.cpuUsage();
   let startWallUs = nowUs();
-  const timer = setTimeout(() => {
-    startCpu = process.cpuUsage();
-    startWallUs = nowUs();
-  }, Math.max(0, (measureStartUs - nowUs()) / 1000));
+  const timer = setTimeout(
+    () => {
+      startCpu = process.cpuUsage();
+      startWallUs = nowUs();
+    },
+    Math.max(0, (measureStartUs - nowUs()) / 1000),
+  );
   return {
     stop(threads: number): LoadResult['client'] {
       const used = process.cpuUsage(startCpu);
@@ -187,7 +190,10 @@ function assembleResult(
   const requestsPerSec = clock.endUs === undefined ? ok / measuredSec : sum((r) => r.okInWindow) / ((clock.endUs - clock.measureStartUs) / 1e6);
   const bytesSent = sum((r) => r.bytesSent);
   const bytesReceived = sum((r) => r.bytesReceived);
-  const latency = mergeHistograms(reports.map((r) => r.latency), 3);
+  const latency = mergeHistograms(
+    reports.map((r) => r.latency),
+    3,
+  );
 
   const errorTally = emptyErrorTally();
   for (const report of reports) {

@@ -33,7 +33,10 @@ function requireNumber(name: string, value: unknown, min: number, max: number, m
 /** Parse `echo=5,kv=3,cpu=1` into weights. */
 export function parseMix(text: string): Partial<Record<SimpleWorkload, number>> {
   const mix: Partial<Record<SimpleWorkload, number>> = {};
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const match = /^([a-z]+)\s*=\s*(\d+(?:\.\d+)?)$/.exec(part);
     if (!match) fail(`--mix: expected NAME=WEIGHT pairs like "echo=5,kv=3,cpu=1", got "${part}"`);
     const [, name, weight] = match;
@@ -82,9 +85,12 @@ export function validateOptions(options: LoadOptions): LoadOptions {
     }
   }
   if (o.dialect === 'redis') {
-    const used = o.workload === 'mixed'
-      ? (Object.entries(o.mix ?? {}).filter(([, w]) => (w ?? 0) > 0).map(([name]) => name) as SimpleWorkload[])
-      : [o.workload];
+    const used =
+      o.workload === 'mixed'
+        ? (Object.entries(o.mix ?? {})
+            .filter(([, w]) => (w ?? 0) > 0)
+            .map(([name]) => name) as SimpleWorkload[])
+        : [o.workload];
     const unsupported = used.filter((w) => !REDIS_WORKLOADS.includes(w));
     if (unsupported.length > 0) {
       fail(`the redis dialect supports the echo and kv workloads only (Redis has no WORK or SLEEP), not ${unsupported.join(', ')}`);

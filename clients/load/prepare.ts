@@ -56,9 +56,7 @@ function converse(
     const channel = new Channel(options.host, options.port, dialect, {
       onReply(_channel, pending, reply) {
         const decoded = dialect.decode(pending.op, reply);
-        const complaint = decoded.ok
-          ? expect(pending.op, decoded.value)
-          : `the server answered ${JSON.stringify(decoded.message)}`;
+        const complaint = decoded.ok ? expect(pending.op, decoded.value) : `the server answered ${JSON.stringify(decoded.message)}`;
         if (complaint) settle(new ServerCheckError(`${where}: ${complaint} while ${what}`));
       },
       onBytes() {},
@@ -67,12 +65,15 @@ function converse(
         settle(new ServerCheckError(failureMessage(kind)));
       },
     });
-    const watchdog = setInterval(() => {
-      const oldest = channel.oldestScheduledUs();
-      if (oldest !== undefined && nowUs() - oldest > options.timeoutMs * 1000) {
-        settle(new ServerCheckError(failureMessage('timeout')));
-      }
-    }, Math.max(1, Math.min(100, options.timeoutMs / 4)));
+    const watchdog = setInterval(
+      () => {
+        const oldest = channel.oldestScheduledUs();
+        if (oldest !== undefined && nowUs() - oldest > options.timeoutMs * 1000) {
+          settle(new ServerCheckError(failureMessage('timeout')));
+        }
+      },
+      Math.max(1, Math.min(100, options.timeoutMs / 4)),
+    );
     sendMore();
   });
 }

@@ -44,7 +44,13 @@ describe('RESP reply parser', () => {
       expect(replies).toEqual([
         { type: 'simple', value: 'PONG' },
         { type: 'bulk', value: 'hello' },
-        { type: 'array', items: [{ type: 'integer', value: 1 }, { type: 'bulk', value: 'hi' }] },
+        {
+          type: 'array',
+          items: [
+            { type: 'integer', value: 1 },
+            { type: 'bulk', value: 'hi' },
+          ],
+        },
       ]);
     }
   });

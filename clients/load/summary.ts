@@ -25,11 +25,18 @@ function formatBytes(bytesPerSec: number): string {
 function describeWorkload(result: LoadResult): string {
   const o = result.options;
   switch (o.workload) {
-    case 'echo': return `echo ${o.size} B`;
-    case 'kv': return `kv ${o.keys} keys ${o.keyDistribution}, ${Math.round(o.readRatio * 100)}% reads, ${o.size} B values`;
-    case 'cpu': return `cpu WORK ${o.work}`;
-    case 'sleep': return `sleep SLEEP ${o.sleepMs}`;
-    case 'mixed': return `mixed ${Object.entries(o.mix ?? {}).map(([k, v]) => `${k}=${v}`).join(',')}`;
+    case 'echo':
+      return `echo ${o.size} B`;
+    case 'kv':
+      return `kv ${o.keys} keys ${o.keyDistribution}, ${Math.round(o.readRatio * 100)}% reads, ${o.size} B values`;
+    case 'cpu':
+      return `cpu WORK ${o.work}`;
+    case 'sleep':
+      return `sleep SLEEP ${o.sleepMs}`;
+    case 'mixed':
+      return `mixed ${Object.entries(o.mix ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',')}`;
   }
 }
 
@@ -89,7 +96,7 @@ export function formatSummary(result: LoadResult): string {
     warnings.push('  note: the generator kept its thread(s) busy; it may be the bottleneck (try --threads).');
   }
   if (result.openLoop && result.openLoop.maxSendLagMs > 10) {
-    warnings.push('  note: requests left late; latency from their scheduled time includes the generator\'s lag.');
+    warnings.push("  note: requests left late; latency from their scheduled time includes the generator's lag.");
   }
   return [header, '', table(rows), ...(warnings.length > 0 ? ['', ...warnings] : [])].join('\n');
 }

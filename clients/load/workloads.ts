@@ -57,23 +57,32 @@ export class WorkloadGenerator {
 
   next(): Op {
     switch (this.pickWorkload()) {
-      case 'echo': return { kind: 'echo', payload: this.nextEchoPayload() };
-      case 'kv': return this.nextKvOp();
-      case 'cpu': return { kind: 'work', n: this.options.work };
-      case 'sleep': return { kind: 'sleep', ms: this.options.sleepMs };
+      case 'echo':
+        return { kind: 'echo', payload: this.nextEchoPayload() };
+      case 'kv':
+        return this.nextKvOp();
+      case 'cpu':
+        return { kind: 'work', n: this.options.work };
+      case 'sleep':
+        return { kind: 'sleep', ms: this.options.sleepMs };
     }
   }
 
   /** Whether `value` (already decoded from the wire, `null` for a missing key) is the right answer to `op`. */
   isRightAnswer(op: Op, value: string | null): boolean {
     switch (op.kind) {
-      case 'ping': return value === 'PONG';
-      case 'echo': return value === op.payload;
+      case 'ping':
+        return value === 'PONG';
+      case 'echo':
+        return value === op.payload;
       case 'set':
-      case 'sleep': return value === 'OK';
-      case 'work': return value === this.expectedDigest;
+      case 'sleep':
+        return value === 'OK';
+      case 'work':
+        return value === this.expectedDigest;
       // The keyspace was filled before measuring, so a missing key is wrong too.
-      case 'get': return value !== null && this.kv !== undefined && this.kv.isValueWrittenFor(op.key, value);
+      case 'get':
+        return value !== null && this.kv !== undefined && this.kv.isValueWrittenFor(op.key, value);
     }
   }
 
@@ -87,9 +96,7 @@ export class WorkloadGenerator {
   /** Exactly `size` bytes; the unique prefix makes a reply to the wrong request visible. */
   private nextEchoPayload(): string {
     const prefix = `e${this.echoTag}${(this.echoCount++).toString(36)}.`;
-    return prefix.length >= this.echoFiller.length
-      ? prefix.slice(0, this.echoFiller.length)
-      : prefix + this.echoFiller.slice(prefix.length);
+    return prefix.length >= this.echoFiller.length ? prefix.slice(0, this.echoFiller.length) : prefix + this.echoFiller.slice(prefix.length);
   }
 
   private nextKvOp(): Op {

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { ZipfSampler } from './zipf.js';
 import { seededRandom as seeded } from '../seeded-random.js';
 
-
 describe('zipfian key sampler', () => {
   it('gives rank k a probability proportional to 1/(k+1)^s, summing to 1', () => {
     const zipf = new ZipfSampler(1000, 0.99);

@@ -149,7 +149,23 @@ describe('parseRequest: refusals', () => {
   });
 
   it('refuses numbers that are negative, fractional, huge, in exponent form, signed or not numbers at all', () => {
-    const notWholeNumbers = ['-1', '-0', '+5', '1.5', '0.0', '1e3', '99999999999999999999999', '1'.repeat(400), '0x10', 'ten', '', 'NaN', 'Infinity', '\xb2', '5\r'];
+    const notWholeNumbers = [
+      '-1',
+      '-0',
+      '+5',
+      '1.5',
+      '0.0',
+      '1e3',
+      '99999999999999999999999',
+      '1'.repeat(400),
+      '0x10',
+      'ten',
+      '',
+      'NaN',
+      'Infinity',
+      '\xb2',
+      '5\r',
+    ];
     for (const text of notWholeNumbers) {
       expect(refusal(`WORK ${text}`), `WORK ${JSON.stringify(text)}`).toBe('WORK wants a whole number from 0 to 10000000');
       expect(refusal(`SLEEP ${text}`), `SLEEP ${JSON.stringify(text)}`).toBe('SLEEP wants a whole number from 0 to 60000');

@@ -120,7 +120,12 @@ describe('handleCommand', () => {
       expect(runNow(rt, 'INCR n'), JSON.stringify(value)).toBe('ERR value is not an integer');
       expect(runNow(rt, 'GET n')).toBe(`VALUE ${value}`);
     }
-    for (const [value, next] of [['0', '1'], ['-1', '0'], ['10', '11'], ['-9223372036854775808', '-9223372036854775807']]) {
+    for (const [value, next] of [
+      ['0', '1'],
+      ['-1', '0'],
+      ['10', '11'],
+      ['-9223372036854775808', '-9223372036854775807'],
+    ]) {
       runNow(rt, `SET n ${value}`);
       expect(runNow(rt, 'INCR n'), value).toBe(`VALUE ${next}`);
     }
@@ -174,7 +179,7 @@ describe('handleCommand', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(19);
   });
 
-  it('answers STATS with the runtime\'s report as one line of JSON', () => {
+  it("answers STATS with the runtime's report as one line of JSON", () => {
     const rt = runtime({ stats: () => ({ model: 'pool', text: 'two\nlines', connections: { open: 1 } }) });
     const reply = runNow(rt, 'STATS') as string;
     expect(reply).not.toContain('\n');

@@ -241,7 +241,10 @@ describe('malformed requests and limits', () => {
 
   it('answers a Content-Length that is not a plain number, or two that disagree, with 400 and closes', () => {
     expect(refusalOf(WITH_BODY('POST', '/echo', 'x').replace('Content-Length: 1', 'Content-Length: +1'))).toMatchObject({ status: 400, close: true });
-    expect(refusalOf(`POST /echo HTTP/1.1\r\nHost: lab\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxx`)).toMatchObject({ status: 400, close: true });
+    expect(refusalOf(`POST /echo HTTP/1.1\r\nHost: lab\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxx`)).toMatchObject({
+      status: 400,
+      close: true,
+    });
   });
 
   it('refuses a request with both Content-Length and Transfer-Encoding with 400, the classic smuggling shape', () => {
@@ -291,7 +294,11 @@ describe('malformed requests and limits', () => {
 describe('responses', () => {
   it('answer a stored value with 200 and its exact bytes, and an absent key with 404 in JSON', () => {
     const found = respond(GET('/kv/k'), 'VALUE \x00\xe9 two words');
-    expect(found).toMatchObject({ status: 200, body: '\x00\xe9 two words', headers: { 'content-type': 'application/octet-stream', 'content-length': '12' } });
+    expect(found).toMatchObject({
+      status: 200,
+      body: '\x00\xe9 two words',
+      headers: { 'content-type': 'application/octet-stream', 'content-length': '12' },
+    });
     const missing = respond(GET('/kv/k'), 'NIL');
     expect(missing.status).toBe(404);
     expect(JSON.parse(missing.body)).toEqual({ error: 'no such key' });
@@ -376,7 +383,11 @@ describe('through a Session', () => {
   it('answers an ECHO of "ERR server busy" with 200 and that body, while a real refusal keeps its status', () => {
     const { session: s, responses } = session();
     s.receive(Buffer.from(WITH_BODY('POST', '/echo', 'ERR server busy') + WITH_BODY('PUT', '/kv/w', 'w') + WITH_BODY('POST', '/kv/w/incr', '')));
-    const answered = [[200, 'ERR server busy'], [200, 'OK'], [400, '{"error":"value is not an integer"}']];
+    const answered = [
+      [200, 'ERR server busy'],
+      [200, 'OK'],
+      [400, '{"error":"value is not an integer"}'],
+    ];
     expect(responses().map((r) => [r.status, r.body])).toEqual(answered);
   });
 

@@ -104,7 +104,13 @@ const REASONS: Record<number, string> = {
 };
 
 function respond(status: number, type: string, body: string, meta: HttpMeta, close = !meta.keepAlive, extra: string[] = []): Encoded {
-  const lines = [`HTTP/1.1 ${status} ${REASONS[status] ?? 'Unknown'}`, `date: ${httpDate()}`, `content-type: ${type}`, `content-length: ${body.length}`, ...extra];
+  const lines = [
+    `HTTP/1.1 ${status} ${REASONS[status] ?? 'Unknown'}`,
+    `date: ${httpDate()}`,
+    `content-type: ${type}`,
+    `content-length: ${body.length}`,
+    ...extra,
+  ];
   if (close) lines.push('connection: close');
   else if (meta.http10) lines.push('connection: keep-alive');
   const head = `${lines.join('\r\n')}\r\n\r\n`;

@@ -338,7 +338,12 @@ function parseChunkSize(line: string): number {
 }
 
 function keepsAlive(head: HttpHead): boolean {
-  const tokens = (head.headers.get('connection') ?? []).flatMap((value) => value.toLowerCase().split(',').map((t) => t.trim()));
+  const tokens = (head.headers.get('connection') ?? []).flatMap((value) =>
+    value
+      .toLowerCase()
+      .split(',')
+      .map((t) => t.trim()),
+  );
   if (tokens.includes('close')) return false;
   return head.http10 ? tokens.includes('keep-alive') : true;
 }

@@ -22,7 +22,10 @@ import { SharedCounters } from '../stats.js';
 const fragment: fc.Arbitrary<string> = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom('PING', 'ECHO', 'SET', 'GET', 'DEL', 'INCR', 'WORK', 'SLEEP', 'STATS', 'QUIT', 'ping', 'sEt', 'FLY') },
   { weight: 4, arbitrary: fc.constantFrom(' ', '  ', '\n', '\n', '\r\n', '\r', '\x00', '\xff') },
-  { weight: 3, arbitrary: fc.constantFrom('k', 'key', 'k'.repeat(250), 'k'.repeat(251), '0', '1', '-1', '1.5', '1e3', '99999999999', '10000001', 'hello world') },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom('k', 'key', 'k'.repeat(250), 'k'.repeat(251), '0', '1', '-1', '1.5', '1e3', '99999999999', '10000001', 'hello world'),
+  },
   { weight: 2, arbitrary: fc.uint8Array({ maxLength: 24 }).map((bytes) => Buffer.from(bytes).toString('latin1')) },
   { weight: 1, arbitrary: fc.nat({ max: 120 }).map((n) => 'x'.repeat(n)) },
 );
@@ -102,7 +105,14 @@ function sessionTranscript(limit: number, chunks: Buffer[]): { written: string; 
   let written = '';
   let ends = 0;
   const session = new Session(
-    { write: (text) => void (written += text), end: () => void ends++, backlogged: () => false, gone: () => false, pauseInput: () => {}, resumeInput: () => {} },
+    {
+      write: (text) => void (written += text),
+      end: () => void ends++,
+      backlogged: () => false,
+      gone: () => false,
+      pauseInput: () => {},
+      resumeInput: () => {},
+    },
     describeCommand,
     new SharedCounters(),
     new LineCodec(limit),

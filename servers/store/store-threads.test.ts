@@ -116,12 +116,7 @@ describe('SharedStore under worker threads', () => {
       }
       return { reads, torn };
     }`;
-    const results = await onThreads<{ reads: number; torn: unknown[] }>(store, part, [
-      { writer: 1 },
-      { writer: 2 },
-      { writers: 2 },
-      { writers: 2 },
-    ]);
+    const results = await onThreads<{ reads: number; torn: unknown[] }>(store, part, [{ writer: 1 }, { writer: 2 }, { writers: 2 }, { writers: 2 }]);
     const readers = results.slice(2);
     expect(readers.flatMap((reader) => reader.torn)).toEqual([]);
     expect(readers.reduce((sum, reader) => sum + reader.reads, 0)).toBeGreaterThan(50);
@@ -142,7 +137,11 @@ describe('SharedStore under worker threads', () => {
         }
       }
     }`;
-    const results = await onThreads<string[]>(store, part, ['a', 'b', 'c', 'd'].map((prefix) => ({ prefix })));
+    const results = await onThreads<string[]>(
+      store,
+      part,
+      ['a', 'b', 'c', 'd'].map((prefix) => ({ prefix })),
+    );
     expect(store.buffer.byteLength).toBe(1024 * 1024);
     const kept = results.flat();
     expect(kept.length).toBeGreaterThan(1000);

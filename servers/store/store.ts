@@ -131,7 +131,8 @@ export class SharedStore {
 
   /** Creates a fresh store of `megabytes` MiB (the whole shared buffer). */
   static create(megabytes: number): SharedStore {
-    if (!(megabytes > 0 && megabytes <= MAX_STORE_MB)) throw new RangeError(`store size must be more than 0 and at most ${MAX_STORE_MB} MiB, got ${megabytes}`);
+    if (!(megabytes > 0 && megabytes <= MAX_STORE_MB))
+      throw new RangeError(`store size must be more than 0 and at most ${MAX_STORE_MB} MiB, got ${megabytes}`);
     const bytes = Math.max(MIN_STORE_BYTES, Math.floor(megabytes * 1024 * 1024) & ~7);
     const buffer = new SharedArrayBuffer(bytes);
     const header = new Int32Array(buffer, 0, HEADER_INTS);
@@ -348,7 +349,7 @@ export class SharedStore {
 
   private moveRecord(read: number, write: number, size: number, alreadyCopied: number): void {
     const gap = read - write;
-    for (let copied = alreadyCopied; copied < size; ) {
+    for (let copied = alreadyCopied; copied < size;) {
       const length = Math.min(gap, size - copied);
       this.heap.copyWithin(write + copied, read + copied, read + copied + length);
       copied += length;

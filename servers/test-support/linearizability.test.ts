@@ -91,7 +91,12 @@ describe('checkLinearizable on hand-made histories', () => {
   });
 
   it('leaves out operations whose ERR reply says they never ran (server busy, store full)', () => {
-    const history = [op(1, 'SET x a', 0, 1, 'OK'), op(2, 'SET x b', 2, 3, 'ERR store full'), op(3, 'INCR c', 2, 3, 'ERR server busy'), op(1, 'GET x', 4, 5, 'VALUE a')];
+    const history = [
+      op(1, 'SET x a', 0, 1, 'OK'),
+      op(2, 'SET x b', 2, 3, 'ERR store full'),
+      op(3, 'INCR c', 2, 3, 'ERR server busy'),
+      op(1, 'GET x', 4, 5, 'VALUE a'),
+    ];
     expect(checkLinearizable(history)).toEqual({ result: 'linearizable', operations: 2, keys: 1 });
   });
 
@@ -192,9 +197,7 @@ function plannedSteps(commands: KvCommand[], length: { minLength?: number; maxLe
 }
 
 const generatedHistory = (commands: KvCommand[]) =>
-  fc
-    .tuple(fc.integer({ min: 1, max: 8 }), plannedSteps(commands, { maxLength: 200 }))
-    .map(([clients, steps]) => linearizableHistory(clients, steps));
+  fc.tuple(fc.integer({ min: 1, max: 8 }), plannedSteps(commands, { maxLength: 200 })).map(([clients, steps]) => linearizableHistory(clients, steps));
 
 describe('checkLinearizable on generated histories', () => {
   it('accepts every history in which each operation took effect at some instant between its call and return', () => {
@@ -274,7 +277,10 @@ function bruteForceLinearizable(history: Operation[]): boolean {
     return left.some(
       (candidate, i) =>
         left.every((other) => other === candidate || !mustPrecede(other, candidate)) &&
-        place([...done, candidate], left.filter((_, j) => j !== i)),
+        place(
+          [...done, candidate],
+          left.filter((_, j) => j !== i),
+        ),
     );
   };
   return place([], history);

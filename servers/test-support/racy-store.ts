@@ -90,7 +90,10 @@ export async function counterHistory(experiment: CounterExperiment): Promise<Ope
     gate: gate.buffer,
     operations: experiment.operations,
   };
-  const workers = Array.from({ length: experiment.threads }, (_, thread) => new Worker(THREAD_CODE, { eval: true, workerData: { ...workerData, thread } }));
+  const workers = Array.from(
+    { length: experiment.threads },
+    (_, thread) => new Worker(THREAD_CODE, { eval: true, workerData: { ...workerData, thread } }),
+  );
   try {
     const ready = workers.map((worker) => new Promise<void>((resolve) => worker.once('message', () => resolve())));
     const histories = workers.map(

@@ -27,20 +27,28 @@ function answer(line) {
   const command = (space === -1 ? line : line.slice(0, space)).toUpperCase();
   const rest = space === -1 ? '' : line.slice(space + 1);
   switch (command) {
-    case 'PING': return 'PONG';
-    case 'ECHO': return wrongEcho ? `${rest}!` : rest;
+    case 'PING':
+      return 'PONG';
+    case 'ECHO':
+      return wrongEcho ? `${rest}!` : rest;
     case 'SET': {
       const at = rest.indexOf(' ');
       if (at <= 0) return 'ERR wrong number of arguments';
       store.set(rest.slice(0, at), rest.slice(at + 1));
       return 'OK';
     }
-    case 'GET': return store.has(rest) ? `VALUE ${store.get(rest)}` : 'NIL';
-    case 'WORK': return `VALUE ${work(Number(rest))}`;
-    case 'SLEEP': return new Promise((resolve) => setTimeout(() => resolve('OK'), Number(rest)));
-    case 'STATS': return JSON.stringify({ model: 'fake', connections: { total: connectionsTotal } });
-    case 'QUIT': return 'BYE';
-    default: return `ERR unknown command '${command}'`;
+    case 'GET':
+      return store.has(rest) ? `VALUE ${store.get(rest)}` : 'NIL';
+    case 'WORK':
+      return `VALUE ${work(Number(rest))}`;
+    case 'SLEEP':
+      return new Promise((resolve) => setTimeout(() => resolve('OK'), Number(rest)));
+    case 'STATS':
+      return JSON.stringify({ model: 'fake', connections: { total: connectionsTotal } });
+    case 'QUIT':
+      return 'BYE';
+    default:
+      return `ERR unknown command '${command}'`;
   }
 }
 
@@ -58,10 +66,12 @@ const server = net.createServer((socket) => {
       const line = buffered.slice(0, end).replace(/\r$/, '');
       buffered = buffered.slice(end + 1);
       const reply = answer(line);
-      chain = chain.then(() => reply).then((text) => {
-        if (!socket.destroyed) socket.write(`${text}\n`, 'latin1');
-        if (text === 'BYE') socket.end();
-      });
+      chain = chain
+        .then(() => reply)
+        .then((text) => {
+          if (!socket.destroyed) socket.write(`${text}\n`, 'latin1');
+          if (text === 'BYE') socket.end();
+        });
     }
   });
 });

@@ -37,7 +37,12 @@ describe('compaction', () => {
     const { dir, wal, expected, write } = logWithHistory();
     const before = wal.logBytes;
     const report = compact(wal);
-    expect(report).toMatchObject({ snapshot: snapshotName(2), keys: Object.keys(expected.toObject()).length, folded: [segmentName(1)], foldedBytes: before });
+    expect(report).toMatchObject({
+      snapshot: snapshotName(2),
+      keys: Object.keys(expected.toObject()).length,
+      folded: [segmentName(1)],
+      foldedBytes: before,
+    });
     expect(filesIn(dir)).toEqual([snapshotName(2), segmentName(2)]);
     expect(wal.logBytes).toBe(0);
     expect(wal.stats().compactions).toBe(1);
@@ -83,7 +88,11 @@ describe('compaction and crashes', () => {
   /** The files, by kind: which snapshot is the newest, and whether older files are still there. */
   function layout(dir: string) {
     const names = filesIn(dir);
-    return { snapshots: names.filter((name) => name.endsWith('.snap')), temporaries: names.filter((name) => name.endsWith('.tmp')), segments: names.filter((name) => name.endsWith('.log')) };
+    return {
+      snapshots: names.filter((name) => name.endsWith('.snap')),
+      temporaries: names.filter((name) => name.endsWith('.tmp')),
+      segments: names.filter((name) => name.endsWith('.log')),
+    };
   }
 
   it('leaves, after a crash at any step, the old files or the new ones, each recovering to the same data', () => {
@@ -105,7 +114,17 @@ describe('compaction and crashes', () => {
       },
     });
     wal.close();
-    expect(crashAt.map((name) => name.replace(/^\d+-/, ''))).toEqual(['before', 'rotated', 'snapshot-written', 'snapshot-synced', 'snapshot-renamed', 'directory-synced', 'old-file-removed', 'old-file-removed', 'old-files-removed']);
+    expect(crashAt.map((name) => name.replace(/^\d+-/, ''))).toEqual([
+      'before',
+      'rotated',
+      'snapshot-written',
+      'snapshot-synced',
+      'snapshot-renamed',
+      'directory-synced',
+      'old-file-removed',
+      'old-file-removed',
+      'old-files-removed',
+    ]);
 
     for (const name of crashAt) {
       const image = path.join(images, name);

@@ -46,7 +46,15 @@ export interface CompactionPolicy {
 export const DEFAULT_COMPACTION_POLICY: CompactionPolicy = { ratio: 2, minBytes: 4 * 1024 * 1024 };
 
 /** The moments a compaction passes through, in order; a step hook sees each one just after it happens. */
-export const COMPACTION_STEPS = ['rotated', 'snapshot-written', 'snapshot-synced', 'snapshot-renamed', 'directory-synced', 'old-file-removed', 'old-files-removed'] as const;
+export const COMPACTION_STEPS = [
+  'rotated',
+  'snapshot-written',
+  'snapshot-synced',
+  'snapshot-renamed',
+  'directory-synced',
+  'old-file-removed',
+  'old-files-removed',
+] as const;
 export type CompactionStep = (typeof COMPACTION_STEPS)[number];
 export type StepHook = (step: CompactionStep) => void;
 
@@ -182,7 +190,12 @@ function foldState(dir: string, plan: ReturnType<typeof planState>, maxRecordByt
   for (const segment of plan.segments) {
     const scan = readFile(dir, segment.name, (record) => foldRecord(live, record, segment.name), maxRecordBytes);
     if (scan.damage) {
-      throw new CorruptLogError(segment.name, scan.damage.offset, scan.damage.reason, 'a closed segment should be whole; compaction stopped and changed nothing');
+      throw new CorruptLogError(
+        segment.name,
+        scan.damage.offset,
+        scan.damage.reason,
+        'a closed segment should be whole; compaction stopped and changed nothing',
+      );
     }
   }
   return live;

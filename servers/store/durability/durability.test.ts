@@ -75,7 +75,12 @@ describe('durability for a server', () => {
 
   it('compacts on its own once the log passes the policy, in a worker, and the data survives a restart', async () => {
     const dir = tempDir();
-    const options = { tickMs: 10, fsync: 'no' as const, compaction: { ratio: 2, minBytes: 2000 }, snapshotWorkerUrl: compiledModule('snapshot-worker.js') };
+    const options = {
+      tickMs: 10,
+      fsync: 'no' as const,
+      compaction: { ratio: 2, minBytes: 2000 },
+      snapshotWorkerUrl: compiledModule('snapshot-worker.js'),
+    };
     const { durability, store } = open(dir, options);
     for (let i = 0; i < 500; i++) {
       durability.wal.appendSet(`k${i % 5}`, String(i));

@@ -16,7 +16,14 @@
 // delayed; a timer keeps the moving parts to the ones the lab already has.
 
 import fs from 'node:fs';
-import { CompactionBusyError, compactInBackground, CompactionPolicy, compactionDue, CompactionReport, DEFAULT_COMPACTION_POLICY } from './compaction.js';
+import {
+  CompactionBusyError,
+  compactInBackground,
+  CompactionPolicy,
+  compactionDue,
+  CompactionReport,
+  DEFAULT_COMPACTION_POLICY,
+} from './compaction.js';
 import { DirectoryLock, lockDataDirectory } from './dir-lock.js';
 import { recover, RecoveryReport, RecoveryTarget } from './recovery.js';
 import { FSYNC_POLICIES, FsyncPolicy, WalHandle, WalStats, WriteAheadLog } from './wal.js';
@@ -72,7 +79,13 @@ export function openDurability(options: DurabilityOptions): Durability {
   let wal: WriteAheadLog;
   try {
     recovery = recover(options.dir, options.store, { repair: options.repair, maxRecordBytes: options.maxRecordBytes });
-    wal = WriteAheadLog.create({ dir: options.dir, segment: recovery.nextSegment, fsync: options.fsync, logBytes: recovery.logBytes, maxRecordBytes: options.maxRecordBytes });
+    wal = WriteAheadLog.create({
+      dir: options.dir,
+      segment: recovery.nextSegment,
+      fsync: options.fsync,
+      logBytes: recovery.logBytes,
+      maxRecordBytes: options.maxRecordBytes,
+    });
   } catch (error) {
     lock.release();
     throw error;
@@ -92,12 +105,9 @@ function ownedDurability(options: DurabilityOptions, lock: DirectoryLock, recove
   const compactNow = (): Promise<CompactionReport> => {
     if (running) return Promise.reject(new CompactionBusyError());
     const compaction = compactInBackground(wal, { workerUrl: options.snapshotWorkerUrl });
-    running = compaction.then(
-      (report) => {
-        lastCompaction = { snapshot: report.snapshot, keys: report.keys, foldedBytes: report.foldedBytes, durationMs: report.durationMs };
-      },
-      noteError,
-    );
+    running = compaction.then((report) => {
+      lastCompaction = { snapshot: report.snapshot, keys: report.keys, foldedBytes: report.foldedBytes, durationMs: report.durationMs };
+    }, noteError);
     void running.finally(() => (running = null));
     return compaction;
   };

@@ -135,7 +135,7 @@ export function truncateFile(file: string, size: number): void {
 
 /** Writes all of `bytes` at the fd's position, however many calls that takes. */
 export function writeFully(fd: number, bytes: Uint8Array): void {
-  for (let written = 0; written < bytes.length; ) written += fs.writeSync(fd, bytes, written, bytes.length - written);
+  for (let written = 0; written < bytes.length;) written += fs.writeSync(fd, bytes, written, bytes.length - written);
 }
 
 export function withOpenFile<T>(file: string, flags: string, use: (fd: number) => T): T {

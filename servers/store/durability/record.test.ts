@@ -100,7 +100,11 @@ describe('scanning a log', () => {
     const seen: string[] = [];
     const scan = scanRecords(new BufferSource(bytes), (record) => seen.push(record.key));
     expect(seen).toEqual(['a']);
-    expect(scan).toEqual({ records: 1, validBytes: first.length, damage: { offset: first.length, reason: 'checksum mismatch', nextValidOffset: first.length + second.length } });
+    expect(scan).toEqual({
+      records: 1,
+      validBytes: first.length,
+      damage: { offset: first.length, reason: 'checksum mismatch', nextValidOffset: first.length + second.length },
+    });
   });
 
   it('finds nothing valid in a tail of zeros or of a cut record', () => {

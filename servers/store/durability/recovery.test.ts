@@ -46,7 +46,14 @@ describe('recovery of an intact log', () => {
     writeSegment(dir, 2, second);
     const { state, report } = recovered(dir);
     expect(state).toEqual(stateAfter(HISTORY));
-    expect(report).toMatchObject({ records: 5, bytes: first.length + second.length, dropped: [], removed: [], nextSegment: 3, logBytes: first.length + second.length });
+    expect(report).toMatchObject({
+      records: 5,
+      bytes: first.length + second.length,
+      dropped: [],
+      removed: [],
+      nextSegment: 3,
+      logBytes: first.length + second.length,
+    });
     expect(report.segments.map((segment) => segment.file)).toEqual([segmentName(1), segmentName(2)]);
     expect(report.durationMs).toBeGreaterThanOrEqual(0);
   });
@@ -85,7 +92,9 @@ describe('recovery of a torn tail', () => {
       const file = writeSegment(dir, 1, Buffer.concat([prefix, last.subarray(0, cut)]));
       const { state, report } = recovered(dir);
       expect(state, `cut after ${cut} bytes`).toEqual(stateAfter(HISTORY));
-      expect(report.dropped).toEqual(cut === 0 ? [] : [{ file: segmentName(1), offset: prefix.length, bytes: cut, reason: expect.stringMatching(/^torn tail: .*cut short/) }]);
+      expect(report.dropped).toEqual(
+        cut === 0 ? [] : [{ file: segmentName(1), offset: prefix.length, bytes: cut, reason: expect.stringMatching(/^torn tail: .*cut short/) }],
+      );
       expect(fs.statSync(file).size).toBe(prefix.length);
     }
   });
@@ -98,7 +107,9 @@ describe('recovery of a torn tail', () => {
       writeSegment(dir, 1, Buffer.concat([prefix, damaged]));
       const { state, report } = recovered(dir);
       expect(state, `byte ${i} flipped`).toEqual(stateAfter(HISTORY));
-      expect(report.dropped).toEqual([{ file: segmentName(1), offset: prefix.length, bytes: last.length, reason: expect.stringMatching(/^torn tail: /) }]);
+      expect(report.dropped).toEqual([
+        { file: segmentName(1), offset: prefix.length, bytes: last.length, reason: expect.stringMatching(/^torn tail: /) },
+      ]);
     }
   });
 
@@ -115,7 +126,9 @@ describe('recovery of a torn tail', () => {
     const zeroed = Buffer.from(last);
     zeroed.fill(0, RECORD_HEADER_BYTES);
     writeSegment(dir, 1, Buffer.concat([prefix, zeroed]));
-    expect(recovered(dir).report.dropped).toEqual([{ file: segmentName(1), offset: prefix.length, bytes: last.length, reason: 'torn tail: checksum mismatch' }]);
+    expect(recovered(dir).report.dropped).toEqual([
+      { file: segmentName(1), offset: prefix.length, bytes: last.length, reason: 'torn tail: checksum mismatch' },
+    ]);
   });
 
   it('treats damage at the end of a segment as a torn tail when every later segment is empty', () => {
@@ -169,7 +182,9 @@ describe('recovery of damage in the middle of the log', () => {
     const file = writeSegment(dir, 1, bytes);
     const { state, report } = recovered(dir, { repair: true });
     expect(state).toEqual(stateAfter(records.slice(0, 1)));
-    expect(report.dropped).toEqual([{ file: segmentName(1), offset: offsetOf(1), bytes: bytes.length - offsetOf(1), reason: 'repair: checksum mismatch' }]);
+    expect(report.dropped).toEqual([
+      { file: segmentName(1), offset: offsetOf(1), bytes: bytes.length - offsetOf(1), reason: 'repair: checksum mismatch' },
+    ]);
     expect(fs.statSync(file).size).toBe(offsetOf(1));
   });
 

@@ -93,7 +93,17 @@ export function recover(dir: string, target: RecoveryTarget, options: RecoveryOp
   const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   const listing = listDataDirectory(dir);
   const plan = planState(dir, listing);
-  const report: RecoveryReport = { snapshot: null, segments: [], records: 0, bytes: 0, durationMs: 0, dropped: [], removed: [], nextSegment: 0, logBytes: 0 };
+  const report: RecoveryReport = {
+    snapshot: null,
+    segments: [],
+    records: 0,
+    bytes: 0,
+    durationMs: 0,
+    dropped: [],
+    removed: [],
+    nextSegment: 0,
+    logBytes: 0,
+  };
 
   if (plan.snapshot) report.snapshot = readSnapshot(dir, plan.snapshot, (record) => target.set(record.key, record.value), maxRecordBytes);
   const apply = (record: DecodedRecord, file: string) => applyLogRecord(record, file, target);
@@ -133,11 +143,22 @@ function replaySegments(
     const { offset, reason } = scan.damage;
     const isTornTail = scan.damage.nextValidOffset === null && later.every((file) => file.size === 0);
     if (!isTornTail && !options.repair) {
-      const where = scan.damage.nextValidOffset !== null ? `a valid record follows at offset ${scan.damage.nextValidOffset}` : 'later segments hold records';
-      throw new CorruptLogError(segment.name, offset, reason, `${where}, so this is damage in the middle of the log, not a torn tail; start with the repair option to cut the log here, losing what follows`);
+      const where =
+        scan.damage.nextValidOffset !== null ? `a valid record follows at offset ${scan.damage.nextValidOffset}` : 'later segments hold records';
+      throw new CorruptLogError(
+        segment.name,
+        offset,
+        reason,
+        `${where}, so this is damage in the middle of the log, not a torn tail; start with the repair option to cut the log here, losing what follows`,
+      );
     }
     truncateFile(path.join(dir, segment.name), offset);
-    report.dropped.push({ file: segment.name, offset, bytes: segment.size - offset, reason: isTornTail ? `torn tail: ${reason}` : `repair: ${reason}` });
+    report.dropped.push({
+      file: segment.name,
+      offset,
+      bytes: segment.size - offset,
+      reason: isTornTail ? `torn tail: ${reason}` : `repair: ${reason}`,
+    });
     if (isTornTail) continue;
     for (const file of later) {
       fs.rmSync(path.join(dir, file.name));
@@ -164,8 +185,19 @@ export function readFile(dir: string, name: string, visit: (record: DecodedRecor
  * that counts them, then nothing. A snapshot is only ever renamed into place
  * complete and synced, so any damage here is damage, never a torn write.
  */
-export function readSnapshot(dir: string, snapshot: DataFile, visit: (record: DecodedRecord) => void, maxRecordBytes = DEFAULT_MAX_RECORD_BYTES): FileRecovered {
-  const refuse = (offset: number, reason: string) => new CorruptLogError(snapshot.name, offset, reason, 'a snapshot is never written in place, so it cannot be repaired by cutting it; restore the directory from a copy');
+export function readSnapshot(
+  dir: string,
+  snapshot: DataFile,
+  visit: (record: DecodedRecord) => void,
+  maxRecordBytes = DEFAULT_MAX_RECORD_BYTES,
+): FileRecovered {
+  const refuse = (offset: number, reason: string) =>
+    new CorruptLogError(
+      snapshot.name,
+      offset,
+      reason,
+      'a snapshot is never written in place, so it cannot be repaired by cutting it; restore the directory from a copy',
+    );
   let end: DecodedRecord | undefined;
   const scan = readFile(
     dir,
@@ -180,6 +212,7 @@ export function readSnapshot(dir: string, snapshot: DataFile, visit: (record: De
   );
   if (scan.damage) throw refuse(scan.damage.offset, scan.damage.reason);
   if (!end) throw refuse(scan.validBytes, 'the END record is missing');
-  if (end.value !== String(scan.records - 1)) throw refuse(end.offset, `the END record counts ${end.value} records, the file has ${scan.records - 1}`);
+  if (end.value !== String(scan.records - 1))
+    throw refuse(end.offset, `the END record counts ${end.value} records, the file has ${scan.records - 1}`);
   return { file: snapshot.name, records: scan.records - 1, bytes: scan.validBytes };
 }

@@ -81,7 +81,12 @@ describe('the log under worker threads', () => {
 
   it('loses no write when the main thread compacts again and again while three threads keep writing', async () => {
     const inputs = [0, 1, 2].map((thread) => ({ thread, count: 3000, keys: 40 }));
-    const { stats, during: compactions, recovered, expected } = await withWriters(inputs, async (wal, writing) => {
+    const {
+      stats,
+      during: compactions,
+      recovered,
+      expected,
+    } = await withWriters(inputs, async (wal, writing) => {
       const compactions: { report: CompactionReport; writtenAfter: number }[] = [];
       while (writing() || compactions.length < 3) {
         const report = compact(wal);

@@ -544,7 +544,8 @@ export class WriteAheadLog {
   }
 
   private refuseIfFailed(): void {
-    if (Atomics.load(this.ints, I_STATE) === FAILED) throw new LogUnavailableError('an earlier fsync or write of the log failed, so it takes no more writes');
+    if (Atomics.load(this.ints, I_STATE) === FAILED)
+      throw new LogUnavailableError('an earlier fsync or write of the log failed, so it takes no more writes');
   }
 }
 
@@ -567,7 +568,8 @@ function fdatasyncAsync(fd: number): Promise<void> {
 }
 
 type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
-const waitAsync = (Atomics as unknown as { waitAsync(cells: Int32Array, index: number, value: number, timeoutMs: number): WaitAsyncResult }).waitAsync;
+const waitAsync = (Atomics as unknown as { waitAsync(cells: Int32Array, index: number, value: number, timeoutMs: number): WaitAsyncResult })
+  .waitAsync;
 
 /** Resolves when cells[index] may no longer hold `value` (or after the timeout). */
 async function waitForChange(cells: Int32Array, index: number, value: number, timeoutMs: number): Promise<void> {
