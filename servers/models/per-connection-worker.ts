@@ -12,7 +12,11 @@
 // instead could stop it while it holds the store's lock (see store/lock.ts).
 // The same shared memory carries the backlog: how many reply bytes this
 // thread has posted that the main thread has not yet sent to the kernel, so
-// that `--max-output` holds here as on the other models.
+// that `--max-output` holds here as on the other models. And it carries the
+// main thread's flow control without any polling: a main thread that has
+// paused its reading for want of room raises a flag, and this thread, on
+// taking a message or making room for more requests, posts a 'room' note
+// while that flag is up, and only then (see RelayState.MAIN_WAITING).
 
 import { parentPort, workerData as rawWorkerData } from 'node:worker_threads';
 import { statsFor } from './model.js';
@@ -38,9 +42,9 @@ export interface PerConnectionWorkerData {
 
 /** Main thread to worker: bytes from the client, 'end' when no more will come, 'drained' when its replies have left. */
 export type ToWorker = Uint8Array | 'end' | 'drained' | 'abandon';
-/** Worker to main thread: replies as a binary string, or 'close' to end the connection.
+/** Worker to main thread: replies as a binary string, 'close' to end the connection, or 'room' when it may read again.
  *  (No reply is ever a bare word like 'close': line replies end in a newline, HTTP ones open with a status line.) */
-export type FromWorker = string | 'close';
+export type FromWorker = string | 'close' | 'room';
 
 /**
  * The int32s a connection's two threads share. The message counts are bumped
@@ -66,7 +70,16 @@ export const RelayState = {
   WANTS_DRAIN: 6,
   /** Non-zero while the worker has as many requests queued as it will take: relay no more. */
   INPUT_PAUSED: 7,
-  INTS: 8,
+  /**
+   * Non-zero while the main thread has paused reading until the worker makes
+   * room. The main thread raises it and then looks at the counts once more;
+   * the worker, after bumping TAKEN or clearing INPUT_PAUSED, swaps it to zero
+   * and posts 'room' if it was raised. Both sides write first and read
+   * second, so however they interleave, one of them sees the other's write:
+   * a room made is never missed, and no note is posted while nobody waits.
+   */
+  MAIN_WAITING: 8,
+  INTS: 9,
 } as const;
 
 /** Reply bytes posted by the worker and not yet sent by the main thread. */
@@ -95,6 +108,9 @@ function serveRelayedConnection(port: NonNullable<typeof parentPort>, data: PerC
     })),
   };
   const gone = () => Atomics.load(state, RelayState.ABANDONED) !== 0;
+  const wakeMain = () => {
+    if (Atomics.exchange(state, RelayState.MAIN_WAITING, 0) !== 0) port.postMessage('room' satisfies FromWorker);
+  };
   const session = new Session(
     {
       write(text) {
@@ -110,7 +126,10 @@ function serveRelayedConnection(port: NonNullable<typeof parentPort>, data: PerC
       gone,
       // The main thread reads from the socket, and pauses it while this is set.
       pauseInput: () => Atomics.store(state, RelayState.INPUT_PAUSED, 1),
-      resumeInput: () => Atomics.store(state, RelayState.INPUT_PAUSED, 0),
+      resumeInput() {
+        Atomics.store(state, RelayState.INPUT_PAUSED, 0);
+        wakeMain();
+      },
     },
     (command) => handleCommand(command, runtime),
     counters,
@@ -118,6 +137,7 @@ function serveRelayedConnection(port: NonNullable<typeof parentPort>, data: PerC
   );
   port.on('message', (message: ToWorker) => {
     Atomics.add(state, RelayState.TAKEN, 1);
+    wakeMain();
     if (message === 'end') session.endInput();
     else if (message === 'drained') session.outputDrained();
     else if (message instanceof Uint8Array) session.receive(Buffer.from(message.buffer, message.byteOffset, message.byteLength));

@@ -18,12 +18,16 @@
 //     accepts and relays: bytes read from the socket are posted to the
 //     connection's worker, and replies posted back are written to the socket.
 //     The main thread only moves bytes; framing and execution happen in the
-//     worker.
+//     worker. The relay takes the socket's events in a session's place
+//     (socket-session.ts), so the idle timeout, the full close and the
+//     graceful stop are the other models' code.
 //   - Flow control is by the chunk rather than by the request: the main thread
 //     stops reading from a client while the worker has more than a few chunks
 //     waiting, or its session has as many requests queued as it takes, or the
 //     client has more than `--max-output` bytes of replies unread (the worker
-//     also stops executing then, as every model's session does).
+//     also stops executing then, as every model's session does). Nothing
+//     polls: replies, 'drain', and a 'room' note the worker posts only while
+//     this thread waits for one (RelayState.MAIN_WAITING) prompt the next look.
 //   - When a worker dies, the request it was running is answered
 //     `ERR internal error` and a fresh worker takes over the connection; any
 //     requests pipelined behind the failed one had been relayed to the dead
@@ -35,13 +39,13 @@
 // EXIT_GRACE_MS (it is computing a long WORK) is terminated, and then only
 // while this thread holds the store's lock, so that it cannot be holding it.
 
-import type { Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import type { ModelContext, ServerModel } from './model.js';
 import type { CodecName } from '../protocol/codec.js';
 import { connectionRefusal } from '../protocol/codecs.js';
-import { closeConnection, closeWhenIdle } from '../protocol/socket-session.js';
+import type { SessionOutput } from '../protocol/session.js';
+import { closeConnection, Conversation, SocketSessions } from '../protocol/socket-session.js';
 import { FromWorker, PerConnectionWorkerData, RelayState, ToWorker, unsentBytes } from './per-connection-worker.js';
 
 const WORKER_FILE = new URL('./per-connection-worker.js', import.meta.url);
@@ -52,7 +56,7 @@ const EXIT_GRACE_MS = 1000;
 
 export function createPerConnectionModel(context: ModelContext): ServerModel {
   const { config, counters } = context;
-  const relays = new Set<Relay>();
+  const sessions = new SocketSessions(counters, config);
   const stopPublishing = publishMainLoopUtilization(context);
 
   return {
@@ -63,71 +67,69 @@ export function createPerConnectionModel(context: ModelContext): ServerModel {
         closeConnection(socket, connectionRefusal(protocol, 'maxWorkers'));
         return;
       }
-      const relay = new Relay(socket, protocol, context);
-      relays.add(relay);
-      socket.once('close', () => relays.delete(relay));
+      sessions.converse(socket, protocol, (output) => new Relay(output, protocol, context));
     },
     async shutdown() {
       stopPublishing();
-      await Promise.all([...relays].map((relay) => relay.finish()));
+      await sessions.drainAll();
     },
   };
 }
 
-/** One connection: its socket on the main thread, and the worker thread that serves it. */
-class Relay {
+/** One connection: its socket's events on the main thread, passed on to the worker thread that serves it. */
+class Relay implements Conversation {
   private worker!: Worker;
   private exited!: Promise<void>;
   /** What this thread and the worker share about the connection (see RelayState). */
   private readonly state = new Int32Array(new SharedArrayBuffer(RelayState.INTS * 4));
   private ending = false;
-  private recheck: NodeJS.Timeout | undefined;
+  private inputPaused = false;
 
   constructor(
-    private readonly socket: Socket,
+    private readonly output: SessionOutput,
     private readonly protocol: CodecName,
     private readonly context: ModelContext,
   ) {
     this.startWorker();
-    socket.on('data', (chunk: Buffer) => this.send(new Uint8Array(chunk)));
-    socket.on('end', () => this.send('end'));
-    socket.on('drain', () => this.controlFlow());
-    socket.on('close', () => this.abandon());
-    closeWhenIdle(socket, this, protocol, context.config.idleTimeoutMs);
+  }
+
+  receive(chunk: Buffer): void {
+    this.send(new Uint8Array(chunk));
+  }
+
+  endInput(): void {
+    this.send('end');
+  }
+
+  outputDrained(): void {
+    this.controlFlow();
   }
 
   get busy(): boolean {
     return Atomics.load(this.state, RelayState.RELAYED) !== Atomics.load(this.state, RelayState.FINISHED);
   }
 
-  /** Graceful stop: read nothing more, let the worker answer what it has, then close. */
-  finish(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.socket.once('close', () => resolve()));
-    this.socket.pause();
-    this.socket.removeAllListeners('data');
-    this.send('end');
-    return closed;
-  }
-
   /** Reads from the client only while the worker keeps up and the client takes its replies. */
   private controlFlow(): void {
     this.tellWorkerIfDrained();
     if (this.ending) return;
-    const waiting = Atomics.load(this.state, RelayState.RELAYED) - Atomics.load(this.state, RelayState.TAKEN);
-    const room =
-      waiting < MAX_WAITING_CHUNKS &&
-      Atomics.load(this.state, RelayState.INPUT_PAUSED) === 0 &&
-      this.socket.writableLength <= this.context.config.maxOutput;
-    if (room && this.socket.isPaused()) this.socket.resume();
-    else if (!room && !this.socket.isPaused()) this.socket.pause();
-    // Replies (or 'drain') normally prompt the next look; a chunk that completes
-    // no request prompts nothing, so look again shortly while paused.
-    if (!room && this.recheck === undefined) {
-      this.recheck = setTimeout(() => {
-        this.recheck = undefined;
-        this.controlFlow();
-      }, 5);
+    let room = this.workerHasRoom();
+    if (!room) {
+      // Ask for a 'room' note, then look again: a chunk taken meanwhile is seen here or by the worker (RelayState.MAIN_WAITING).
+      Atomics.store(this.state, RelayState.MAIN_WAITING, 1);
+      room = this.workerHasRoom();
     }
+    if (room) Atomics.store(this.state, RelayState.MAIN_WAITING, 0);
+    room &&= !this.output.backlogged();
+    if (room === !this.inputPaused) return;
+    this.inputPaused = !room;
+    if (room) this.output.resumeInput();
+    else this.output.pauseInput();
+  }
+
+  private workerHasRoom(): boolean {
+    const waiting = Atomics.load(this.state, RelayState.RELAYED) - Atomics.load(this.state, RelayState.TAKEN);
+    return waiting < MAX_WAITING_CHUNKS && Atomics.load(this.state, RelayState.INPUT_PAUSED) === 0;
   }
 
   /** A worker that stopped on the client's backlog goes on once that is sent. */
@@ -168,13 +170,15 @@ class Relay {
   private deliver(message: FromWorker): void {
     if (message === 'close') {
       this.ending = true;
-      closeConnection(this.socket);
+      this.output.end();
       return;
     }
-    this.socket.write(message, 'latin1', () => {
-      Atomics.add(this.state, RelayState.SENT_BYTES, message.length);
-      this.tellWorkerIfDrained();
-    });
+    if (message !== 'room') {
+      this.output.write(message, () => {
+        Atomics.add(this.state, RelayState.SENT_BYTES, message.length);
+        this.tellWorkerIfDrained();
+      });
+    }
     this.controlFlow();
   }
 
@@ -187,14 +191,14 @@ class Relay {
     Atomics.store(this.state, RelayState.FINISHED, relayed);
     Atomics.store(this.state, RelayState.INPUT_PAUSED, 0);
     Atomics.store(this.state, RelayState.WANTS_DRAIN, 0);
-    const lastWords = connectionRefusal(this.protocol, 'internal');
+    this.output.write(connectionRefusal(this.protocol, 'internal'));
     if (this.protocol === 'http') {
       this.ending = true;
-      closeConnection(this.socket, lastWords);
+      this.output.end();
       return;
     }
-    this.socket.write(lastWords, 'latin1');
     this.startWorker();
+    this.controlFlow();
   }
 
   /**
@@ -202,9 +206,8 @@ class Relay {
    * and a SLEEP wakes for it), and terminate it only if it has not stopped in
    * time, holding the store's lock meanwhile so that it cannot be inside.
    */
-  private abandon(): void {
+  abandon(): void {
     this.ending = true;
-    clearTimeout(this.recheck);
     Atomics.store(this.state, RelayState.ABANDONED, 1);
     Atomics.notify(this.state, RelayState.ABANDONED);
     this.send('abandon');

@@ -33,8 +33,8 @@ import type { SharedCounters } from '../stats.js';
 
 /** Where a session's output goes. */
 export interface SessionOutput {
-  /** Sends replies to the client: a binary string (one char per byte, latin1). */
-  write(text: string): void;
+  /** Sends replies to the client: a binary string (one char per byte, latin1); `sent` is called once they have left for the kernel. */
+  write(text: string, sent?: () => void): void;
   /** Closes the connection after everything written so far. */
   end(): void;
   /** True while too many written replies are still unsent; `outputDrained` is called when that passes. */

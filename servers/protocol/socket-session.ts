@@ -16,14 +16,15 @@
 //     Without that last step a client that keeps its side open would keep the
 //     connection, and on the blocking model the only thread, for ever.
 //
-// The session is served over the three models whose main thread does the I/O
-// (blocking, pool, async). The per-connection model's session runs inside a
-// worker thread, which in Node 20 cannot be handed a socket, so its main
-// thread relays bytes instead (models/per-connection.ts); it uses the idle
-// timeout and the full close from here.
+// All four models are served from here. What a socket is wired to is a
+// Conversation: a Session, for the three models whose main thread runs the
+// protocol (blocking, pool, async), or, for the per-connection model, the
+// relay that passes the bytes on to the connection's own thread, where the
+// session runs (models/per-connection.ts). Either way the socket's events,
+// the limits above and the graceful stop are the same code.
 
 import type { Socket } from 'node:net';
-import { CommandHandler, Session } from './session.js';
+import { CommandHandler, Session, SessionOutput } from './session.js';
 import type { CodecName } from './codec.js';
 import { CodecLimits, connectionRefusal, createCodec } from './codecs.js';
 import type { SharedCounters } from '../stats.js';
@@ -42,8 +43,11 @@ export interface ConnectionLimits extends CodecLimits {
   idleTimeoutMs: number;
 }
 
+/** What a socket's events are handed to: a Session, or something that passes them on to one. */
+export type Conversation = Pick<Session, 'receive' | 'endInput' | 'outputDrained' | 'abandon' | 'busy'>;
+
 export class SocketSessions {
-  private readonly live = new Map<Socket, Session>();
+  private readonly live = new Map<Socket, Conversation>();
   private stopping = false;
 
   constructor(
@@ -51,24 +55,24 @@ export class SocketSessions {
     private readonly limits: ConnectionLimits,
   ) {}
 
-  /** Serves `socket` with `handle` until either side closes it. */
-  serve(socket: Socket, protocol: CodecName, handle: CommandHandler, onClose?: () => void): Session {
+  /** Serves `socket` with a Session that executes with `handle`, until either side closes it. */
+  serve(socket: Socket, protocol: CodecName, handle: CommandHandler, onClose?: () => void): void {
+    this.converse(socket, protocol, (output) => new Session(output, handle, this.counters, createCodec(protocol, this.limits)), onClose);
+  }
+
+  /** Serves `socket` with the conversation `open` makes, given the socket as its output. */
+  converse(socket: Socket, protocol: CodecName, open: (output: SessionOutput) => Conversation, onClose?: () => void): void {
     const { maxOutput } = this.limits;
-    const session = new Session(
-      {
-        write: (text) => socket.write(text, 'latin1'),
-        end: () => closeConnection(socket),
-        backlogged: () => socket.writableLength > maxOutput,
-        gone: () => socket.destroyed,
-        pauseInput: () => socket.pause(),
-        resumeInput: () => {
-          if (!this.stopping) socket.resume();
-        },
+    const session = open({
+      write: (text, sent) => socket.write(text, 'latin1', sent),
+      end: () => closeConnection(socket),
+      backlogged: () => socket.writableLength > maxOutput,
+      gone: () => socket.destroyed,
+      pauseInput: () => socket.pause(),
+      resumeInput: () => {
+        if (!this.stopping) socket.resume();
       },
-      handle,
-      this.counters,
-      createCodec(protocol, this.limits),
-    );
+    });
     this.live.set(socket, session);
     socket.on('data', (chunk: Buffer) => session.receive(chunk));
     socket.on('end', () => session.endInput());
@@ -80,7 +84,6 @@ export class SocketSessions {
       onClose?.();
     });
     if (this.stopping) this.stopReading(socket, session);
-    return session;
   }
 
   /** Stops reading from every client; each is closed once its read requests are answered. */
@@ -94,7 +97,7 @@ export class SocketSessions {
     return Promise.all(closing).then(() => undefined);
   }
 
-  private stopReading(socket: Socket, session: Session): void {
+  private stopReading(socket: Socket, session: Conversation): void {
     socket.pause();
     socket.removeAllListeners('data');
     session.endInput();
