@@ -230,6 +230,8 @@ export function latencyFromAutocannon(latencyMs: Record<string, number>): Latenc
     p999Us: us('p99_9'),
     maxUs: us('max'),
     meanUs: us('mean'),
+    // autocannon leaves its timed-out requests out of its latency (they are counted among the errors).
+    timeouts: 0,
     distribution: points.filter(([, key]) => key in latencyMs).map(([percentile, key]) => ({ percentile, valueUs: us(key) })),
   };
 }

@@ -33,6 +33,7 @@ function fakeLoad(spec: CellSpec, rps: number, p50UsExact: number, targetRate: n
       p90Us: p50Us * 2,
       p99Us: p50Us * 5,
       p999Us: p50Us * 9,
+      timeouts: 0,
       maxUs: p50Us * 20,
       meanUs: p50Us * 1.3,
       distribution: PERCENTILES.map((percentile) => ({ percentile, valueUs: p50Us * Math.max(0.2, 1 / (1.0001 - percentile / 100) / 2) })),
@@ -47,7 +48,20 @@ function fakeLoad(spec: CellSpec, rps: number, p50UsExact: number, targetRate: n
     },
     timeline: [{ second: 0, requests: rps, p99Us: p50Us * 5 }],
     client: { cpuUserMs: 900, cpuSystemMs: 300, cpuPercent: 60, threads: 1 },
-    ...(targetRate !== null ? { openLoop: { targetRate, achievedRate: targetRate * 0.99, sentRate: targetRate, maxSendLagMs: 2 } } : {}),
+    ...(targetRate !== null
+      ? {
+          openLoop: {
+            targetRate,
+            achievedRate: targetRate * 0.99,
+            sentRate: targetRate,
+            maxSendLagMs: 2,
+            meanSendLagMs: 0.5,
+            arrivals: 'poisson' as const,
+            mode: 'idle' as const,
+            waitedForConnection: 0,
+          },
+        }
+      : {}),
   };
 }
 

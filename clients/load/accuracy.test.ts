@@ -74,8 +74,8 @@ describe('load generator accuracy against the async server', () => {
     expect(result.latency.p50Us).toBeLessThanOrEqual(25_000);
   });
 
-  it('delivers a fixed open-loop rate within 5 %: sends at it, and every request due in the window is answered', async () => {
-    const result = await runLoad(options(server.port, { rate: 500, durationSec: 2 }));
+  it('delivers a fixed open-loop rate within 5 % with evenly spaced arrivals: sends at it, and every request due in the window is answered', async () => {
+    const result = await runLoad(options(server.port, { rate: 500, durationSec: 2, arrivals: 'uniform' }));
     expect(result.errors.total).toBe(0);
     expect(result.ok).toBeGreaterThanOrEqual(999);
     expect(result.ok).toBeLessThanOrEqual(1001);
@@ -83,6 +83,26 @@ describe('load generator accuracy against the async server', () => {
       expect(rate).toBeGreaterThanOrEqual(475);
       expect(rate).toBeLessThanOrEqual(525);
     }
+  });
+
+  it('sends the same rate on average with Poisson arrivals, the default, and records which arrivals it used', async () => {
+    const result = await runLoad(options(server.port, { rate: 500, durationSec: 2 }));
+    expect(result.options.arrivals).toBe('poisson');
+    expect(result.openLoop!.arrivals).toBe('poisson');
+    expect(result.openLoop!.mode).toBe('idle');
+    expect(result.errors.total).toBe(0);
+    // 1,000 requests expected; a Poisson count has a standard deviation of about 32.
+    expect(result.ok).toBeGreaterThan(880);
+    expect(result.ok).toBeLessThan(1120);
+  });
+
+  it('keeps one request per connection in open loop, unless told to pipeline', async () => {
+    const result = await runLoad(options(server.port, { rate: 2000, durationSec: 1, connections: 8 }));
+    expect(result.errors.total).toBe(0);
+    expect(result.openLoop!.waitedForConnection).toBeLessThan(result.ok / 10);
+    const pipelined = await runLoad(options(server.port, { rate: 2000, durationSec: 1, connections: 8, openLoopMode: 'pipelined' }));
+    expect(pipelined.openLoop!.mode).toBe('pipelined');
+    expect(pipelined.openLoop!.waitedForConnection).toBe(0);
   });
 
   it('checks kv GETs against the values this run wrote, with connections on two threads writing the same keys', async () => {
@@ -140,6 +160,20 @@ describe('a server frozen for one second mid-run (SIGSTOP, then SIGCONT)', () =>
     // A fifth of the requests were due during the pause and all waited on it.
     expect(countAtLeast(result, 0.5 * pauseMs * 1000)).toBeGreaterThan(50);
   });
+
+  it('counts the requests a long stall times out in the latency, at no less than the timeout, so they cannot flatter it', async () => {
+    // 3 s frozen in a 6 s run at 4,000 req/s, with a 1 s timeout: a third of the requests wait at least a second.
+    const result = await withServerPaused(server, 2200, 3000, () =>
+      runLoad(options(server.port, { rate: 4000, connections: 16, warmupSec: 0.5, durationSec: 6, timeoutMs: 1000 })),
+    );
+    expect(result.errors.timeout).toBeGreaterThan(3000);
+    expect(result.latency.timeouts).toBeGreaterThan(3000);
+    expect(result.latency.p90Us).toBeGreaterThanOrEqual(1_000_000);
+    console.info(
+      `stall of 3 s at 4,000 req/s: ${result.errors.timeout} timeouts, p50 ${result.latency.p50Us} µs, p90 ${result.latency.p90Us} µs, ` +
+        `client CPU ${result.client.cpuPercent} %`,
+    );
+  }, 30_000);
 
   it('is hidden by closed loop: at most one request per connection sees it, and p99 stays far below it', async () => {
     const connections = 4;

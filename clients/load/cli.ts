@@ -6,6 +6,8 @@
 import { writeFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { ARRIVALS } from './arrivals.js';
+import { OPEN_LOOP_MODES } from './types.js';
 import {
   defaultLoadOptions,
   formatSummary,
@@ -37,6 +39,11 @@ async function main(): Promise<void> {
     .option('requests', { alias: 'n', type: 'number', describe: 'stop after this many measured requests' })
     .option('pipeline', { type: 'number', default: d.pipeline, describe: 'requests in flight per connection (closed loop)' })
     .option('rate', { alias: 'R', type: 'number', describe: 'open loop: total requests per second, sent on schedule' })
+    .option('arrivals', { choices: ARRIVALS, describe: 'open loop: when requests are due (default poisson: independent users)' })
+    .option('open-loop', {
+      choices: OPEN_LOOP_MODES,
+      describe: 'open loop: idle = each request on a connection with nothing in flight (default); pipelined = request i on connection i mod n',
+    })
     .option('reconnect', { type: 'boolean', default: d.reconnect, describe: 'a new connection for every request (connect time counts)' })
     .option('size', { type: 'number', default: d.size, describe: 'ECHO payload / kv value bytes' })
     .option('read-ratio', { type: 'number', default: d.readRatio, describe: 'kv: fraction of GETs' })
@@ -67,6 +74,8 @@ async function main(): Promise<void> {
     requests: argv.requests,
     pipeline: argv.pipeline,
     rate: argv.rate,
+    ...(argv.arrivals === undefined ? {} : { arrivals: argv.arrivals }),
+    ...(argv['open-loop'] === undefined ? {} : { openLoopMode: argv['open-loop'] }),
     reconnect: argv.reconnect,
     size: argv.size,
     readRatio: argv['read-ratio'],

@@ -9,11 +9,17 @@
 //   server stalls, the client stops sending too, so the stall costs one slow
 //   request per connection and the rest of the measurements never see it.
 //
-// - Open loop (`rate`): requests are due on a fixed schedule and are sent when
-//   due whether or not earlier ones were answered. Latency runs from the time a
-//   request was due, not from when it happened to be written, so a request
-//   that waited behind a stall is charged for the wait. This is the correction
-//   for "coordinated omission" that wrk2 made popular.
+// - Open loop (`rate`): requests are due on a schedule (Poisson arrivals by
+//   default, arrivals.ts) and are sent when due whether or not earlier ones
+//   were answered. Latency runs from the time a request was due, not from when
+//   it happened to be written, so a request that waited behind a stall is
+//   charged for the wait. This is the correction for "coordinated omission"
+//   that wrk2 made popular. As in wrk2, each due request goes out on a
+//   connection with nothing in flight; when every connection is busy it waits
+//   in the generator for one (charged, and counted: the pool ran dry). The
+//   `pipelined` mode instead sends request i on connection i mod n, which
+//   batches requests and adds head-of-line blocking that independent users
+//   would not cause; it is there to show that difference.
 //
 // Before the clock starts, `prepare` opens every connection and waits for one
 // PING on each (not with --reconnect, where connecting is what is measured).
@@ -31,14 +37,19 @@
 // stops sending and waits (at most the timeout) for the replies still owed, so
 // requests caught behind a stall at the very end are counted too.
 //
-// The latency histogram holds good replies only. Errors are counted by kind
-// beside it, never mixed in: a fast `ERR server busy` must not make an
-// overloaded server look quick.
+// The latency histogram holds good replies and timed-out requests. A request
+// that times out is recorded at no less than the timeout (and, in open loop,
+// so is everything queued behind it on its connection): leaving it out would
+// be the survivorship that coordinated omission is about, where a longer
+// stall shows better percentiles. Other errors are counted by kind beside it,
+// never mixed in: a fast `ERR server busy` must not make an overloaded server
+// look quick.
 import { nowUs } from './clock.js';
 import { Channel, type ChannelEvents, type Pending } from './connection.js';
 import { dialectFor, type Dialect, type RawReply } from './dialect.js';
 import { createLatencyHistogram, recordLatency, type Histogram } from './histogram.js';
 import { KvSpace } from './kv.js';
+import { ArrivalSchedule } from './arrivals.js';
 import type { ErrorKind, Outcome } from './ops.js';
 import type { LoadOptions } from './types.js';
 import { usesKeyspace, WorkloadGenerator } from './workloads.js';
@@ -95,6 +106,13 @@ export interface DriverReport {
    */
   okInWindow: number;
   maxSendLagUs: number;
+  /** Sum over due requests of how late the generator took each up, for the mean. */
+  sendLagSumUs: number;
+  sendLagCount: number;
+  /** Measured timed-out requests, which the latency histogram holds beside the good replies. */
+  timeoutsInLatency: number;
+  /** Open loop, `idle` mode: due requests that found no idle connection. */
+  waitedForConnection: number;
 }
 
 export function emptyErrorTally(): ErrorTally {
@@ -103,13 +121,12 @@ export function emptyErrorTally(): ErrorTally {
 
 /**
  * Node's timers count whole milliseconds and fire up to a millisecond or more
- * late. Since open-loop latency runs from the scheduled time, that lateness
- * would be charged to the server (about 0.6 ms at the median, measured here).
- * So the open loop wakes this much early and then polls with setImmediate,
- * which still serves replies between polls, until the request is due. The price
- * is CPU: the generator spins for up to this long before each send, so at
- * rates above about 1000 req/s per thread it keeps its thread busy; it reports
- * its own CPU use so that this is never hidden.
+ * late. The run's start waits this much early and polls the last stretch, so
+ * that every thread starts on time. The open loop does not: it sends every
+ * request that is due when its timer fires, in one turn, and records how late
+ * that was (`sendLag`). Spinning until each request is due would keep the
+ * generator's core busy, and on two shared cores that time is taken from the
+ * server being measured.
  */
 const TIMER_MARGIN_MS = 1.5;
 
@@ -144,8 +161,11 @@ export class Driver {
   private sweepTimer: NodeJS.Timeout | undefined;
   private tickTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   private openLoopSent = 0;
-  private openLoopIntervalUs = 0;
-  private openLoopOffsetUs = 0;
+  private schedule!: ArrivalSchedule;
+  /** Open loop, `idle` mode: slots with nothing in flight, and due times waiting for one. */
+  private readonly idleSlots: number[] = [];
+  private readonly waitingDueUs: number[] = [];
+  private readonly idleMode: boolean;
 
   private readonly report: DriverReport;
 
@@ -156,6 +176,7 @@ export class Driver {
     const kv = usesKeyspace(options) && shared.kvVersions ? new KvSpace(options.keys, options.size, shared.runTag, shared.kvVersions) : undefined;
     this.generator = new WorkloadGenerator(options, kv, `${shared.runTag}${setup.threadIndex.toString(36)}`);
     this.openLoop = options.rate !== undefined;
+    this.idleMode = this.openLoop && options.openLoopMode !== 'pipelined' && !options.reconnect;
     this.depth = options.reconnect ? 1 : options.pipeline;
     this.timeoutUs = options.timeoutMs * 1000;
     this.tickets = shared.tickets ? new Int32Array(shared.tickets) : undefined;
@@ -176,6 +197,10 @@ export class Driver {
       lastCompletionUs: 0,
       okInWindow: 0,
       maxSendLagUs: 0,
+      sendLagSumUs: 0,
+      sendLagCount: 0,
+      timeoutsInLatency: 0,
+      waitedForConnection: 0,
     };
   }
 
@@ -234,9 +259,10 @@ export class Driver {
       // every request that was due inside it.
       const totalRate = this.options.rate!;
       const myRate = (totalRate * this.setup.slots.length) / this.options.connections;
-      this.openLoopIntervalUs = 1e6 / myRate;
       // Threads start a global interval apart, so they do not all send at the same instants.
-      this.openLoopOffsetUs = (this.setup.threadIndex * 1e6) / totalRate;
+      const offsetUs = (this.setup.threadIndex * 1e6) / totalRate;
+      this.schedule = new ArrivalSchedule(myRate, this.clock.startUs + offsetUs, this.options.arrivals ?? 'poisson', this.setup.threadIndex + 1);
+      if (this.idleMode) this.setup.slots.forEach((_, local) => this.idleSlots.push(local));
       this.tick();
     } else {
       if (this.clock.endUs !== undefined) this.at(this.clock.endUs, () => this.stopSending());
@@ -276,25 +302,58 @@ export class Driver {
     this.tickTimer = undefined;
     const now = nowUs();
     const touched = new Set<Channel>();
-    while (this.sending) {
-      const scheduledUs = this.scheduledTimeOf(this.openLoopSent);
-      if (scheduledUs > now) break;
-      const local = this.openLoopSent % this.setup.slots.length;
-      if (!this.admits(scheduledUs)) break;
-      const channel = this.options.reconnect ? this.connect(local) : (this.channels[local] ??= this.connect(local));
-      this.issue(local, channel, scheduledUs, true);
-      touched.add(channel);
-      this.openLoopSent++;
-      this.report.maxSendLagUs = Math.max(this.report.maxSendLagUs, now - scheduledUs);
+    while (this.sending && this.schedule.peek() <= now) {
+      if (!this.admits(this.schedule.peek())) break;
+      const dueUs = this.schedule.take();
+      const lagUs = now - dueUs;
+      this.report.sendLagSumUs += lagUs;
+      this.report.sendLagCount++;
+      this.report.maxSendLagUs = Math.max(this.report.maxSendLagUs, lagUs);
+      const channel = this.dispatch(dueUs);
+      if (channel) touched.add(channel);
     }
     for (const channel of touched) channel.flush();
     if (!this.sending) return this.finishIfDrained();
-    const waitMs = (this.scheduledTimeOf(this.openLoopSent) - nowUs()) / 1000;
-    this.tickTimer = waitMs > TIMER_MARGIN_MS ? setTimeout(() => this.tick(), waitMs - TIMER_MARGIN_MS) : setImmediate(() => this.tick());
+    const waitMs = (this.schedule.peek() - nowUs()) / 1000;
+    this.tickTimer = waitMs > 0 ? setTimeout(() => this.tick(), waitMs) : setImmediate(() => this.tick());
   }
 
-  private scheduledTimeOf(index: number): number {
-    return this.clock.startUs + this.openLoopOffsetUs + index * this.openLoopIntervalUs;
+  /** Puts a due request on its connection, or (idle mode, none idle) makes it wait for one. */
+  private dispatch(dueUs: number): Channel | undefined {
+    if (this.idleMode) {
+      const local = this.idleSlots.pop();
+      if (local === undefined) {
+        this.waitingDueUs.push(dueUs);
+        if (dueUs >= this.clock.measureStartUs) this.report.waitedForConnection++;
+        return undefined;
+      }
+      return this.sendOnSlot(local, dueUs);
+    }
+    const local = this.openLoopSent++ % this.setup.slots.length;
+    const channel = this.options.reconnect ? this.connect(local) : (this.channels[local] ??= this.connect(local));
+    this.issue(local, channel, dueUs, true);
+    return channel;
+  }
+
+  private sendOnSlot(local: number, dueUs: number): Channel {
+    const channel = (this.channels[local] ??= this.connect(local));
+    this.issue(local, channel, dueUs, true);
+    return channel;
+  }
+
+  /** Idle mode: a slot has nothing in flight; the oldest waiting request takes it, else it waits. */
+  private slotIsIdle(local: number): void {
+    const dueUs = this.waitingDueUs.shift();
+    if (dueUs === undefined) this.idleSlots.push(local);
+    else this.sendOnSlot(local, dueUs).flush();
+  }
+
+  /** Idle mode: requests that waited for a connection longer than the timeout (or, at the end, at all) are timed out. */
+  private timeOutWaitingRequests(now: number, all = false): void {
+    while (this.waitingDueUs.length > 0 && (all || now - this.waitingDueUs[0] > this.timeoutUs)) {
+      const dueUs = this.waitingDueUs.shift()!;
+      this.record({ op: { kind: 'ping' }, scheduledUs: dueUs, measured: dueUs >= this.clock.measureStartUs, slot: -1 }, 'timeout', now);
+    }
   }
 
   // ---- Sending and receiving ---------------------------------------------
@@ -349,6 +408,7 @@ export class Driver {
     const outcome = this.judge(pending, reply);
     if (outcome === 'refused') channel.markRefusedByServer();
     this.record(pending, outcome, atUs);
+    if (this.idleMode && channel.inFlight === 0 && outcome !== 'refused') this.slotIsIdle(local);
     if (this.options.reconnect && outcome !== 'refused') {
       // One request per connection: this one is done with.
       this.retire(local, channel);
@@ -378,6 +438,10 @@ export class Driver {
     if (this.sending && !this.openLoop) {
       const retryMs = kind === 'refused' ? RETRY_AFTER_REFUSED_MS : RETRY_AFTER_FAILURE_MS;
       this.after(retryMs, () => this.openClosedLoopSlot(local));
+    } else if (this.idleMode) {
+      // Its next request opens a fresh connection.
+      this.slotIsIdle(local);
+      this.finishIfDrained();
     } else {
       this.finishIfDrained();
     }
@@ -396,13 +460,14 @@ export class Driver {
     if (!pending.measured) return;
     report.requests++;
     if (atUs > report.lastCompletionUs) report.lastCompletionUs = atUs;
-    if (outcome !== 'ok') {
-      report.errors[outcome]++;
-      return;
+    if (outcome !== 'ok') report.errors[outcome]++;
+    if (outcome === 'timeout') report.timeoutsInLatency++;
+    else if (outcome !== 'ok') return;
+    else {
+      report.ok++;
+      report.slotCounts[pending.slot]++;
     }
-    report.ok++;
-    report.slotCounts[pending.slot]++;
-    const latencyUs = atUs - pending.scheduledUs;
+    const latencyUs = outcome === 'timeout' ? Math.max(atUs - pending.scheduledUs, this.timeoutUs) : atUs - pending.scheduledUs;
     recordLatency(report.latency, latencyUs);
     const second = Math.max(0, Math.floor((atUs - this.clock.measureStartUs) / 1e6));
     while (report.timelineCounts.length <= second) {
@@ -418,6 +483,7 @@ export class Driver {
   /** Abandon any connection whose oldest request is overdue. */
   private sweepTimeouts(): void {
     const now = nowUs();
+    this.timeOutWaitingRequests(now);
     for (const channel of this.live) {
       const oldest = channel.oldestScheduledUs();
       if (oldest !== undefined && now - oldest > this.timeoutUs) channel.abandon('timeout');
@@ -443,7 +509,7 @@ export class Driver {
   }
 
   private finishIfDrained(): void {
-    if (this.sending || this.finished) return;
+    if (this.sending || this.finished || this.waitingDueUs.length > 0) return;
     for (const channel of this.live) if (channel.inFlight > 0) return;
     this.finish();
   }
@@ -456,6 +522,7 @@ export class Driver {
     clearInterval(this.sweepTimer);
     for (const timer of this.timers) clearTimeout(timer);
     for (const immediate of this.immediates) clearImmediate(immediate);
+    this.timeOutWaitingRequests(nowUs(), true);
     for (const channel of [...this.live]) {
       // Anything still owed a reply now is overdue by definition.
       if (channel.inFlight > 0) channel.abandon('timeout');

@@ -54,7 +54,8 @@ export function p99Of(histogram: Histogram): number {
   return histogram.totalCount === 0 ? 0 : histogram.getValueAtPercentile(99);
 }
 
-export function summarizeLatency(histogram: Histogram): LatencySummary {
+/** The percentiles of `histogram`, which holds `timeouts` timed-out requests among its values. */
+export function summarizeLatency(histogram: Histogram, timeouts = 0): LatencySummary {
   if (histogram.totalCount === 0) {
     return {
       p50Us: 0,
@@ -63,6 +64,7 @@ export function summarizeLatency(histogram: Histogram): LatencySummary {
       p999Us: 0,
       maxUs: 0,
       meanUs: 0,
+      timeouts,
       distribution: DISTRIBUTION_PERCENTILES.map((percentile) => ({ percentile, valueUs: 0 })),
     };
   }
@@ -74,6 +76,7 @@ export function summarizeLatency(histogram: Histogram): LatencySummary {
     p999Us: at(99.9),
     maxUs: histogram.maxValue,
     meanUs: Math.round(histogram.mean * 10) / 10,
+    timeouts,
     distribution: DISTRIBUTION_PERCENTILES.map((percentile) => ({ percentile, valueUs: at(percentile) })),
   };
 }

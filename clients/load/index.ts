@@ -227,7 +227,10 @@ function assembleResult(
       requestsPerSec: round(requestsPerSec, 1),
       bytesPerSec: round((bytesSent + bytesReceived) / measuredSec, 0),
     },
-    latency: summarizeLatency(latency),
+    latency: summarizeLatency(
+      latency,
+      sum((r) => r.timeoutsInLatency),
+    ),
     latencyHistogram: encodeHistogram(latency),
     errors: { ...errorTally, total: errorsTotal },
     perConnection: {
@@ -245,6 +248,18 @@ function assembleResult(
       achievedRate: round(requestsPerSec, 1),
       sentRate: round(sendRate(reports), 1),
       maxSendLagMs: round(Math.max(...reports.map((r) => r.maxSendLagUs)) / 1000, 2),
+      meanSendLagMs: round(
+        sum((r) => r.sendLagSumUs) /
+          Math.max(
+            1,
+            sum((r) => r.sendLagCount),
+          ) /
+          1000,
+        3,
+      ),
+      arrivals: options.arrivals ?? 'poisson',
+      mode: options.openLoopMode ?? 'idle',
+      waitedForConnection: sum((r) => r.waitedForConnection),
     };
   }
   return result;

@@ -4,7 +4,8 @@
 // something other than what was asked. Every limit here is either a protocol
 // limit (WORK n up to 10,000,000) or a bound that keeps a run finite and the
 // machine usable.
-import type { LoadOptions, SimpleWorkload, Workload } from './types.js';
+import { ARRIVALS } from './arrivals.js';
+import { OPEN_LOOP_MODES, type LoadOptions, type SimpleWorkload, type Workload } from './types.js';
 
 export class LoadOptionsError extends Error {}
 
@@ -60,7 +61,15 @@ export function validateOptions(options: LoadOptions): LoadOptions {
   if (o.requests !== undefined) requireInteger('requests', o.requests, 1, 1_000_000_000);
   requireNumber('warmup', o.warmupSec, 0, 3600);
   requireInteger('pipeline', o.pipeline, 1, 10_000);
-  if (o.rate !== undefined) requireNumber('rate', o.rate, 0, 10_000_000, true);
+  if (o.rate !== undefined) {
+    requireNumber('rate', o.rate, 0, 10_000_000, true);
+    o.arrivals ??= 'poisson';
+    o.openLoopMode ??= 'idle';
+    if (!ARRIVALS.includes(o.arrivals)) fail(`arrivals must be one of ${ARRIVALS.join(', ')}, got ${String(o.arrivals)}`);
+    if (!OPEN_LOOP_MODES.includes(o.openLoopMode)) fail(`open-loop mode must be one of ${OPEN_LOOP_MODES.join(', ')}, got ${String(o.openLoopMode)}`);
+  } else if (o.arrivals !== undefined || o.openLoopMode !== undefined) {
+    fail('arrivals and the open-loop mode need a rate (open loop)');
+  }
   if (typeof o.reconnect !== 'boolean') fail('reconnect must be true or false');
   requireInteger('size', o.size, 0, 16 * 1024 * 1024);
   requireNumber('read ratio', o.readRatio, 0, 1);

@@ -42,7 +42,10 @@ function describeWorkload(result: LoadResult): string {
 
 function describeLoop(result: LoadResult): string {
   const o = result.options;
-  const loop = o.rate !== undefined ? `open loop at ${formatCount(o.rate)} req/s` : `closed loop, pipeline ${o.pipeline}`;
+  const loop =
+    o.rate !== undefined
+      ? `open loop at ${formatCount(o.rate)} req/s, ${o.arrivals ?? 'poisson'} arrivals, ${o.openLoopMode === 'pipelined' ? 'pipelined' : 'one request per idle connection'}`
+      : `closed loop, pipeline ${o.pipeline}`;
   return `${loop}${o.reconnect ? ', new connection per request' : ''}`;
 }
 
@@ -65,6 +68,9 @@ export function formatSummary(result: LoadResult): string {
     ['throughput', `${formatCount(result.throughput.requestsPerSec)} req/s, ${formatBytes(result.throughput.bytesPerSec)}`],
     ['latency', `p50 ${formatLatency(l.p50Us)}   p90 ${formatLatency(l.p90Us)}   p99 ${formatLatency(l.p99Us)}`],
     ['', `p99.9 ${formatLatency(l.p999Us)}   max ${formatLatency(l.maxUs)}   mean ${formatLatency(l.meanUs)}`],
+    ...(l.timeouts > 0
+      ? [['', `includes ${formatCount(l.timeouts)} timed-out requests, each at ${formatLatency(o.timeoutMs * 1000)} or more`] as [string, string]]
+      : []),
     [
       'errors',
       e.total === 0
@@ -82,8 +88,9 @@ export function formatSummary(result: LoadResult): string {
     rows.push([
       'open loop',
       `target ${formatCount(ol.targetRate)} req/s, sent ${formatCount(ol.sentRate)}, achieved ${formatCount(ol.achievedRate)}, ` +
-        `worst send lag ${ol.maxSendLagMs.toFixed(1)} ms`,
+        `send lag mean ${ol.meanSendLagMs.toFixed(2)} ms, worst ${ol.maxSendLagMs.toFixed(1)} ms`,
     ]);
+    if (ol.waitedForConnection > 0) rows.push(['', `${formatCount(ol.waitedForConnection)} requests found every connection busy and waited for one`]);
   }
   const c = result.client;
   rows.push([
@@ -94,6 +101,9 @@ export function formatSummary(result: LoadResult): string {
   const warnings: string[] = [];
   if (c.cpuPercent > 90 * c.threads) {
     warnings.push('  note: the generator kept its thread(s) busy; it may be the bottleneck (try --threads).');
+  }
+  if (result.openLoop && result.openLoop.waitedForConnection > 0) {
+    warnings.push('  note: the connections were too few for the rate (or the server saturated): requests queued in the generator.');
   }
   if (result.openLoop && result.openLoop.maxSendLagMs > 10) {
     warnings.push("  note: requests left late; latency from their scheduled time includes the generator's lag.");

@@ -5,6 +5,11 @@
 // `LoadResult`, so a result file always says how it was produced: the options
 // travel inside the result.
 
+import type { Arrivals } from './arrivals.js';
+
+export const OPEN_LOOP_MODES = ['idle', 'pipelined'] as const;
+export type OpenLoopMode = (typeof OPEN_LOOP_MODES)[number];
+
 /** What each request asks the server to do. `mixed` draws from the others by weight. */
 export type Workload = 'echo' | 'kv' | 'cpu' | 'sleep' | 'mixed';
 
@@ -27,6 +32,15 @@ export interface LoadOptions {
   pipeline: number;
   /** Open loop: total requests per second sent on schedule, whatever the replies do. */
   rate?: number;
+  /** Open loop: when requests are due; Poisson (independent users) unless told otherwise. */
+  arrivals?: Arrivals;
+  /**
+   * Open loop: `idle` sends each due request on a connection with nothing in
+   * flight (one request per connection, as independent users would), and
+   * queues it in the generator when every connection is busy; `pipelined`
+   * sends request i on connection i mod n whatever it has in flight.
+   */
+  openLoopMode?: OpenLoopMode;
   /** A fresh TCP connection for every request; connect time counts as latency. */
   reconnect: boolean;
   /** ECHO payload bytes, or kv value bytes. */
@@ -57,6 +71,12 @@ export interface LatencySummary {
   p999Us: number;
   maxUs: number;
   meanUs: number;
+  /**
+   * Timed-out requests counted in these figures, each at no less than the
+   * timeout. Leaving them out would let a server that stalls long enough to
+   * time requests out show better percentiles than one that answers late.
+   */
+  timeouts: number;
   /** The latency at each of a fixed list of percentiles, for distribution charts. */
   distribution: { percentile: number; valueUs: number }[];
 }
@@ -98,7 +118,7 @@ export interface LoadResult {
    * over the time they took. Bytes per second in both directions.
    */
   throughput: { requestsPerSec: number; bytesPerSec: number };
-  /** Latency of good replies: from send (closed loop) or from the scheduled time (open loop). */
+  /** Latency of good replies and of timed-out requests: from send (closed loop) or from the scheduled time (open loop). */
   latency: LatencySummary;
   /** The full latency histogram, HDR compressed base64, so runs can be merged or re-analysed. */
   latencyHistogram: string;
@@ -120,6 +140,18 @@ export interface LoadResult {
     sentRate: number;
     /** The latest a request was sent after its scheduled time: large values mean the generator fell behind. */
     maxSendLagMs: number;
+    /** How late, on average, the generator took up a due request (its timer's lateness, charged to latency). */
+    meanSendLagMs: number;
+    arrivals: Arrivals;
+    mode: OpenLoopMode;
+    /**
+     * `idle` mode: due requests that found every connection busy and waited in
+     * the generator for one (their wait counts as latency). Many mean the
+     * connections were too few for the rate: by Little's law a rate R with
+     * latency W keeps R × W requests in flight. That is itself a sign of
+     * saturation.
+     */
+    waitedForConnection: number;
   };
 }
 
