@@ -12,7 +12,7 @@ import { runCell, unrunCell, type CellRunContext } from './cell.js';
 import { httpTimeoutSec } from './cell-setup.js';
 import { measureNodeCosts, type NodeCosts } from './costs/index.js';
 import { AUTOCANNON_VERSION } from './http-load.js';
-import { loadAverage } from './machine.js';
+import { finishMachineRecord } from './machine.js';
 import {
   buildMatrix,
   estimateSeconds,
@@ -347,7 +347,7 @@ export async function runSuite(config: SuiteConfig, log: (line: string) => void 
   }
 
   results.status = session.interrupted() ? 'interrupted' : 'complete';
-  results.machine.loadAverageAtEnd = loadAverage();
+  finishMachineRecord(results.machine);
   results.finishedAt = new Date().toISOString();
   results.elapsedSec = Math.round((Date.now() - started.getTime()) / 100) / 10;
   await drawAndExplain(results, session, log);

@@ -75,6 +75,11 @@ function runFacts(results: ReportResults): string[] {
         : '';
     facts.push(`Load average ${num(start)} at the start${end !== undefined && end !== null ? ` and ${num(end)} at the end` : ''}${busy}.`);
   }
+  if (m.stealPercent !== undefined && m.stealPercent !== null) {
+    facts.push(
+      `CPU time stolen by the hypervisor during the run: ${num(m.stealPercent)} % of all cores' time${m.stealPercent >= 5 ? ', enough to add noise to every figure' : ''}.`,
+    );
+  }
   const c = results.calibration;
   if (c.skipped) facts.push(`Calibration against redis-benchmark: skipped (${c.reason}).`);
   else
