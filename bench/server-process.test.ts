@@ -76,7 +76,7 @@ describe('startServer and stop', () => {
   });
 
   it('gives up on a server that never announces itself within the startup deadline', async () => {
-    await expect(startServer(fakeServer('--silent'), 500)).rejects.toThrow(/no listening line within 500 ms/);
+    await expect(startServer(fakeServer('--silent'), { startupTimeoutMs: 500 })).rejects.toThrow(/no listening line within 500 ms/);
   });
 
   it('does not take a wrong reply to PING for readiness', async () => {

@@ -10,10 +10,16 @@
 // in its first line, so nothing here guesses at free ports. Stopping is polite first
 // (SIGTERM, which the servers treat as a graceful shutdown) and forceful after
 // a deadline, so a wedged server can never hold up the suite.
+//
+// This is also the one launcher the tests use (servers/test-support/
+// server-process.ts and the load generator's and the bench's test support
+// wrap it), so the tests exercise the start, the reading of the listening
+// line and the stop that a measurement runs. Tests ask it to `keepOutput`:
+// everything the server prints, both streams, for their assertions.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import net from 'node:net';
+import { LineClient } from '../clients/line-client.js';
 
 export interface ServerCommand {
   /** The program to run: `node`, or `taskset` when the server is pinned to a core. */
@@ -39,8 +45,18 @@ export interface Address {
   port: number;
 }
 
+export interface StartOptions {
+  /** Milliseconds to wait for the listening line. */
+  startupTimeoutMs?: number;
+  /** Keep everything the server prints, both streams, for `output()` (else only stderr's tail, and stdout is dropped). */
+  keepOutput?: boolean;
+}
+
 export interface ServerHandle {
   pid: number;
+  child: ChildProcess;
+  /** Resolves when the process has exited, however it came to. */
+  exited: Promise<ExitInfo>;
   /** The line-protocol address; for a server started with --no-line, the HTTP one's host. */
   host: string;
   /** The line-protocol port, or null when the server serves HTTP only. */
@@ -55,6 +71,8 @@ export interface ServerHandle {
   exitInfo(): ExitInfo | null;
   /** The last few kilobytes the server wrote to stderr, for failure reports. */
   stderrTail(): string;
+  /** Everything the server printed, with `keepOutput`; else ''. */
+  output(): string;
   stop(graceMs?: number): Promise<StopInfo>;
 }
 
@@ -127,9 +145,13 @@ function keepTail(current: string, chunk: string): string {
  * Rejects with the server's own words (its stderr) when it exits first or
  * stays silent past the deadline; in both cases no process is left behind.
  */
-export function startServer(cmd: ServerCommand, startupTimeoutMs = 10_000): Promise<ServerHandle> {
+export function startServer(cmd: ServerCommand, { startupTimeoutMs = 10_000, keepOutput = false }: StartOptions = {}): Promise<ServerHandle> {
   const started = Date.now();
   const child = spawn(cmd.command, cmd.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let printed = '';
+  const record = (chunk: string) => {
+    if (keepOutput) printed += chunk;
+  };
   let stderr = '';
   let stdoutBuffer = '';
   let exit: ExitInfo | null = null;
@@ -140,8 +162,12 @@ export function startServer(cmd: ServerCommand, startupTimeoutMs = 10_000): Prom
     });
   });
   child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => (stderr = keepTail(stderr, chunk)));
+  child.stderr!.on('data', (chunk: string) => {
+    stderr = keepTail(stderr, chunk);
+    record(chunk);
+  });
   child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', record);
 
   return new Promise<ServerHandle>((resolve, reject) => {
     let settled = false;
@@ -155,7 +181,7 @@ export function startServer(cmd: ServerCommand, startupTimeoutMs = 10_000): Prom
     };
     const timer = setTimeout(() => fail(`server printed no listening line within ${startupTimeoutMs} ms`), startupTimeoutMs);
     child.once('error', (err) => fail(`could not start ${cmd.command}: ${err.message}`));
-    exited.then((info) => fail(`server exited before listening (code ${info.code}, signal ${info.signal})`));
+    exited.then((info) => fail(`server exited before listening (exited with ${info.code ?? info.signal})`));
     child.stdout!.on('data', (chunk: string) => {
       if (settled) return; // later stdout is drained and dropped, so the pipe never fills
       stdoutBuffer += chunk;
@@ -176,6 +202,7 @@ export function startServer(cmd: ServerCommand, startupTimeoutMs = 10_000): Prom
             exited,
             () => exit,
             () => stderr,
+            () => printed,
           ),
         );
         return;
@@ -192,9 +219,12 @@ function handleFor(
   exited: Promise<ExitInfo>,
   exitInfo: () => ExitInfo | null,
   stderrTail: () => string,
+  output: () => string,
 ): ServerHandle {
   return {
     pid: child.pid!,
+    child,
+    exited,
     host: (address.line ?? address.http)!.host,
     port: address.line?.port ?? null,
     http: address.http,
@@ -204,10 +234,13 @@ function handleFor(
     hasExited: () => exitInfo() !== null,
     exitInfo,
     stderrTail: () => stderrTail().trim(),
+    output,
     async stop(graceMs = 3000): Promise<StopInfo> {
       const began = Date.now();
       const early = exitInfo();
       if (early) return { ...early, forced: false, exitedEarly: true, stopMs: 0 };
+      // A stopped process (a test may freeze one with SIGSTOP) must be continued before it can act on SIGTERM.
+      child.kill('SIGCONT');
       child.kill('SIGTERM');
       let timer: NodeJS.Timeout | undefined;
       const graceful = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs)))]);
@@ -219,57 +252,44 @@ function handleFor(
   };
 }
 
-/**
- * Resolves once the server answers PING with PONG, retrying until the
- * deadline. The connection is closed before returning, which matters for the
- * blocking model: it serves one connection at a time and would otherwise keep
- * serving this one instead of the load generator's.
- */
-export async function waitForPong(host: string, port: number, timeoutMs = 5000): Promise<number> {
+/** Tries `attempt` every 50 ms until it succeeds or `timeoutMs` has passed; resolves with the milliseconds it took. */
+async function retryUntilReady(what: string, timeoutMs: number, attempt: (timeLeftMs: number) => Promise<void>): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   const began = Date.now();
   let lastError = 'no attempt made';
   while (Date.now() < deadline) {
     try {
-      await pingOnce(host, port, Math.max(100, deadline - Date.now()));
+      await attempt(Math.max(100, deadline - Date.now()));
       return Date.now() - began;
     } catch (err) {
       lastError = (err as Error).message;
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-  throw new Error(`server did not answer PING with PONG within ${timeoutMs} ms (${lastError})`);
+  throw new Error(`server did not answer ${what} within ${timeoutMs} ms (${lastError})`);
 }
 
-function pingOnce(host: string, port: number, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port });
-    let received = '';
-    const done = (err?: Error) => {
-      clearTimeout(timer);
-      socket.removeAllListeners('data');
-      if (err) {
-        socket.destroy();
-        reject(err);
-      } else {
-        socket.once('close', () => resolve());
-        socket.end();
-        // A server that never closes its side must not keep the suite waiting.
-        setTimeout(() => socket.destroy(), 500).unref();
-      }
-    };
-    const timer = setTimeout(() => done(new Error('no reply to PING')), timeoutMs);
-    socket.setEncoding('utf8');
-    socket.on('connect', () => socket.write('PING\n'));
-    socket.on('data', (chunk: string) => {
-      received += chunk;
-      const newline = received.indexOf('\n');
-      if (newline < 0) return;
-      const reply = received.slice(0, newline).replace(/\r$/, '');
-      done(reply === 'PONG' ? undefined : new Error(`PING answered with ${JSON.stringify(reply)}`));
+/**
+ * Resolves once the server answers PING with PONG, retrying until the
+ * deadline. The connection is closed before returning, which matters for the
+ * blocking model: it serves one connection at a time and would otherwise keep
+ * serving this one instead of the load generator's.
+ */
+export function waitForPong(host: string, port: number, timeoutMs = 5000): Promise<number> {
+  return retryUntilReady('PING with PONG', timeoutMs, (left) => pingOnce(host, port, left));
+}
+
+async function pingOnce(host: string, port: number, timeoutMs: number): Promise<void> {
+  const client = await LineClient.connect(port, host, { timeoutMs });
+  try {
+    const reply = await client.request('PING', timeoutMs).catch(() => {
+      throw new Error('no reply to PING');
     });
-    socket.on('error', (err) => done(err));
-  });
+    if (reply !== 'PONG') throw new Error(`PING answered with ${JSON.stringify(reply)}`);
+  } finally {
+    client.close();
+    await client.closed;
+  }
 }
 
 /**
@@ -277,20 +297,8 @@ function pingOnce(host: string, port: number, timeoutMs: number): Promise<void> 
  * until the deadline. Each attempt asks for `Connection: close`, so the
  * blocking model is free for the load run as soon as this returns.
  */
-export async function waitForHttpPing(host: string, port: number, timeoutMs = 5000): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  const began = Date.now();
-  let lastError = 'no attempt made';
-  while (Date.now() < deadline) {
-    try {
-      await httpPingOnce(host, port, Math.max(100, deadline - Date.now()));
-      return Date.now() - began;
-    } catch (err) {
-      lastError = (err as Error).message;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error(`server did not answer GET /ping with 200 PONG within ${timeoutMs} ms (${lastError})`);
+export function waitForHttpPing(host: string, port: number, timeoutMs = 5000): Promise<number> {
+  return retryUntilReady('GET /ping with 200 PONG', timeoutMs, (left) => httpPingOnce(host, port, left));
 }
 
 function httpPingOnce(host: string, port: number, timeoutMs: number): Promise<void> {

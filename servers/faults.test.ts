@@ -36,7 +36,7 @@ describe('the pool model shedding a flood', () => {
   it('answers the excess ERR server busy at once while memory stays flat', async () => {
     await withServer('pool', ['--workers=1', '--queue=2'], async (server) => {
       const clients = await Promise.all(Array.from({ length: 50 }, () => LineClient.connect(server.port)));
-      const baseline = residentMiB(server.child.pid!);
+      const baseline = residentMiB(server.pid);
       let shed = 0;
       let served = 0;
       for (let round = 0; round < 20; round++) {
@@ -44,7 +44,7 @@ describe('the pool model shedding a flood', () => {
         shed += replies.filter((reply) => reply === 'ERR server busy').length;
         served += replies.filter((reply) => reply === 'OK').length;
       }
-      const after = residentMiB(server.child.pid!);
+      const after = residentMiB(server.pid);
       expect(shed + served).toBe(1000);
       expect(shed).toBeGreaterThan(500);
       expect(after - baseline).toBeLessThan(30);

@@ -132,7 +132,7 @@ describe.each(MODELS)('the %s model with slow and misbehaving clients', (model) 
     // same. The 'flood' test above covers the pool's hand-off path.
     const flags = model === 'pool' ? ['--offload=heavy'] : [];
     await withServer(model, ['--max-output=1048576', ...flags], async (server) => {
-      const baseline = residentMiB(server.child.pid!);
+      const baseline = residentMiB(server.pid);
       const socket = await rawConnection(server.port);
       socket.pause();
       const total = 1_000_000;
@@ -146,7 +146,7 @@ describe.each(MODELS)('the %s model with slow and misbehaving clients', (model) 
         sent += batch;
       }
       const stalledAt = sent;
-      const peak = residentMiB(server.child.pid!);
+      const peak = residentMiB(server.pid);
       expect(stalledAt).toBeLessThan(total);
       expect(peak - baseline).toBeLessThan(120);
       // Phase 2: read everything while sending the rest; every request gets its reply.

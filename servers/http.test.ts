@@ -14,39 +14,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import net from 'node:net';
 import autocannon from 'autocannon';
-import { MODELS, ModelName } from './config.js';
+import { MODELS } from './config.js';
 import { hashChain } from './protocol/execute.js';
-import { LineClient, ServerProcess, startServerProcess } from './test-support/server-process.js';
-
-interface HttpServer {
-  process: ServerProcess;
-  /** The HTTP port, read from the `http=HOST:PORT` part of the `listening on` line. */
-  httpPort: number;
-}
-
-/** Starts a server with the HTTP front on a free port, beside the line port unless `--no-line` is given. */
-async function startHttpServer(model: ModelName, ...flags: string[]): Promise<HttpServer> {
-  const process = await startServerProcess(model, '--http-port=0', ...flags);
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    const match = /listening on .*?http=[^\s:]+:(\d+)/.exec(process.output());
-    if (match) return { process, httpPort: Number(match[1]) };
-    if (Date.now() > deadline) {
-      await process.stop();
-      throw new Error(`no http= endpoint in the server's output:\n${process.output()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-async function withHttpServer<T>(model: ModelName, flags: string[], body: (server: HttpServer) => Promise<T>): Promise<T> {
-  const server = await startHttpServer(model, ...flags);
-  try {
-    return await body(server);
-  } finally {
-    await server.process.stop();
-  }
-}
+import { LineClient, ServerProcess, startServerProcess, withHttpServer } from './test-support/server-process.js';
 
 interface HttpResponse {
   status: number;
@@ -174,7 +144,7 @@ const SEND = (method: string, path: string, body = '', extra = '') =>
   `${method} ${path} HTTP/1.1\r\nHost: lab\r\nContent-Length: ${body.length}\r\n${extra}\r\n${body}`;
 
 describe.each(MODELS)('HTTP on the %s model', (model) => {
-  let server: HttpServer;
+  let server: ServerProcess;
   let port: number;
   const raws: RawHttpClient[] = [];
   const agents: http.Agent[] = [];
@@ -192,7 +162,7 @@ describe.each(MODELS)('HTTP on the %s model', (model) => {
   }
 
   beforeAll(async () => {
-    server = await startHttpServer(model, '--workers=2');
+    server = await startServerProcess(model, '--http-port=0', '--workers=2');
     port = server.httpPort;
   });
   // The blocking model serves one connection at a time: every test closes what it opened.
@@ -201,7 +171,7 @@ describe.each(MODELS)('HTTP on the %s model', (model) => {
     for (const agent of agents.splice(0)) agent.destroy();
   });
   afterAll(async () => {
-    await server.process.stop();
+    await server.stop();
   });
 
   it('answers GET /ping with 200 PONG', async () => {
@@ -359,12 +329,12 @@ describe.each(MODELS)('HTTP on the %s model', (model) => {
   });
 
   it('shares one store with the line port: SET over the line protocol is read over HTTP, and back', async () => {
-    const line = await LineClient.connect(server.process.port);
+    const line = await LineClient.connect(server.port);
     expect(await line.request(`SET ${model}-shared from the line port`)).toBe('OK');
     line.close();
     expect(await request(port, 'GET', `/kv/${model}-shared`)).toMatchObject({ status: 200, body: 'from the line port' });
     await request(port, 'PUT', `/kv/${model}-shared`, { body: 'from HTTP' });
-    const again = await LineClient.connect(server.process.port);
+    const again = await LineClient.connect(server.port);
     expect(await again.request(`GET ${model}-shared`)).toBe('VALUE from HTTP');
     again.close();
   });
@@ -423,8 +393,9 @@ describe('autocannon against the HTTP front', () => {
   // for a sub-millisecond request read 0 or 1; the lab's own load generator
   // is the one to read tail latencies from.)
   it('completes two seconds of GET /ping on four connections to the async model with only 2xx answers', async () => {
-    await withHttpServer('async', ['--no-line'], async ({ process, httpPort }) => {
-      expect(process.output()).toMatch(/listening on http=127\.0\.0\.1:\d+ /);
+    await withHttpServer('async', ['--no-line'], async (server) => {
+      const { httpPort } = server;
+      expect(server.output()).toMatch(/listening on http=127\.0\.0\.1:\d+ /);
       const result = await autocannon({ url: `http://127.0.0.1:${httpPort}/ping`, connections: 4, duration: 2 });
       expect(result['2xx']).toBeGreaterThan(0);
       expect(result.non2xx).toBe(0);

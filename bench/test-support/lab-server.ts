@@ -5,12 +5,12 @@
 // cell of that transport would give it, through the suite's own startServer,
 // so they exercise the same start, readiness check and stop as a real run.
 
-import { fileURLToPath } from 'node:url';
 import { serverFlags } from '../cell-setup.js';
 import { makeCell, type Model, type Transport } from '../matrix.js';
 import { startServer, waitForHttpPing, type ServerHandle } from '../server-process.js';
+import { SERVE } from '../../servers/test-support/server-process.js';
 
-export const SERVE = fileURLToPath(new URL('../../dist/servers/serve.js', import.meta.url));
+export { SERVE };
 
 /** A fresh server of `model`, as a cell over `transport` starts it: on loopback, on ports of its own choosing. */
 export function startLabServer(model: Model, transport: Transport = 'line'): Promise<ServerHandle> {

@@ -2,52 +2,47 @@
 // real TCP, the way a client would. The protocol suite uses nothing else, so
 // it tests the compiled program people run, not an in-process imitation.
 
-import { ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ModelName } from '../config.js';
 import { LineClient } from '../../clients/line-client.js';
+import { startServer, type ServerHandle } from '../../bench/server-process.js';
 
 export { LineClient };
 
-const SERVE = fileURLToPath(new URL('../../dist/servers/serve.js', import.meta.url));
+export const SERVE = fileURLToPath(new URL('../../dist/servers/serve.js', import.meta.url));
 
-export interface ServerProcess {
+/** A server process started for a test: the bench's handle, with a test's stop. */
+export interface ServerProcess extends Omit<ServerHandle, 'port' | 'stop'> {
+  /** The line-protocol port (0 for a server started with --no-line). */
   port: number;
-  child: ChildProcess;
-  /** Everything the server printed, both streams. */
-  output(): string;
-  /** Sends SIGTERM and resolves with the exit code (or the signal name). */
+  /** The HTTP front's port, or 0 when it serves none. */
+  httpPort: number;
+  /** Sends `signal` (SIGTERM) and resolves with the exit code (or the signal name); never forces. */
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
+/**
+ * Runs the compiled server with `args` after serve.js, through the bench's
+ * own startServer (one reader of the listening line for tests and runs alike).
+ */
+export async function startServe(args: string[]): Promise<ServerProcess> {
+  const handle = await startServer({ command: process.execPath, args: [SERVE, ...args] }, { keepOutput: true });
+  return {
+    ...handle,
+    port: handle.port ?? 0,
+    httpPort: handle.http?.port ?? 0,
+    async stop(signal = 'SIGTERM') {
+      if (!handle.hasExited()) handle.child.kill(signal);
+      const { code, signal: killedBy } = await handle.exited;
+      return code ?? killedBy ?? -1;
+    },
+  };
+}
+
 export function startServerProcess(model: ModelName, ...flags: string[]): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [SERVE, `--model=${model}`, '--port=0', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let printed = '';
-  child.stdout!.on('data', (chunk) => (printed += chunk));
-  child.stderr!.on('data', (chunk) => (printed += chunk));
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${printed}`)), 10_000);
-    const onData = () => {
-      const match = /listening on [^:]+:(\d+)/.exec(printed);
-      if (!match) return;
-      clearTimeout(timer);
-      child.stdout!.off('data', onData);
-      resolve({
-        port: Number(match[1]),
-        child,
-        output: () => printed,
-        stop: (signal = 'SIGTERM') => {
-          if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-          return exited;
-        },
-      });
-    };
-    child.stdout!.on('data', onData);
-    void exited.then((code) => reject(new Error(`server exited with ${code} before listening:\n${printed}`)));
-  });
+  return startServe([`--model=${model}`, '--port=0', ...flags]);
 }
 
 /** Runs `body` against a fresh server process, and always stops the server after. */
@@ -58,6 +53,11 @@ export async function withServer<T>(model: ModelName, flags: string[], body: (se
   } finally {
     await server.stop();
   }
+}
+
+/** Runs `body` against a fresh server with the HTTP front on a port of its own (beside the line port unless `--no-line` is given). */
+export function withHttpServer<T>(model: ModelName, flags: string[], body: (server: ServerProcess) => Promise<T>): Promise<T> {
+  return withServer(model, ['--http-port=0', ...flags], body);
 }
 
 /** A plain socket, for tests that need bytes rather than lines (a reset, a client that never reads). */
