@@ -22,8 +22,8 @@
 // A sampler that fails never fails the measurement: it reports what went
 // wrong, and the cell records that as a note.
 
-import net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { LineClient } from '../clients/line-client.js';
 
 /** One STATS reply, and when it arrived (on the clock the sampler was given). */
 export interface StatsSample {
@@ -57,37 +57,15 @@ export function parseStatsLine(line: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/** Reads a stream of reply lines, handing each complete one on. */
-function lineReader(onLine: (line: string) => void): (chunk: string) => void {
-  let buffered = '';
-  return (chunk) => {
-    buffered += chunk;
-    let newline: number;
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, newline).replace(/\r$/, '');
-      buffered = buffered.slice(newline + 1);
-      onLine(line);
-    }
-  };
+function connectWithin(host: string, port: number, timeoutMs: number): Promise<LineClient> {
+  return LineClient.connect(port, host, { timeoutMs }).catch((err: Error) => {
+    throw new Error(`could not connect to ${host}:${port}: ${err.message}`);
+  });
 }
 
-function connectWithin(host: string, port: number, timeoutMs: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`could not connect to ${host}:${port} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.removeAllListeners('error');
-      resolve(socket);
-    });
-    socket.once('error', (err) => {
-      clearTimeout(timer);
-      reject(new Error(`could not connect to ${host}:${port}: ${err.message}`));
-    });
-  });
+/** Why a STATS connection ended before the sampler closed it. */
+function endedBecause(client: LineClient): string {
+  return client.error ? `the STATS connection failed: ${client.error.message}` : 'the server closed the STATS connection';
 }
 
 /**
@@ -100,7 +78,7 @@ export class StatsSampler {
   private readonly problems = new Map<string, number>();
   private readonly intervalMs: number;
   private readonly clock: () => number;
-  private socket: net.Socket | undefined;
+  private client: LineClient | undefined;
   private timer: NodeJS.Timeout | undefined;
   private awaiting = false;
   private skippedTicks = 0;
@@ -123,16 +101,9 @@ export class StatsSampler {
   async start(): Promise<this> {
     const { host, port } = this.options;
     const timeoutMs = this.options.connectTimeoutMs ?? 2000;
-    const socket = await connectWithin(host, port, timeoutMs);
-    this.socket = socket;
-    socket.setNoDelay(true);
-    socket.setEncoding('utf8');
-    socket.on(
-      'data',
-      lineReader((line) => this.onReply(line)),
-    );
-    socket.on('error', (err) => this.onClosed(`the STATS connection failed: ${err.message}`));
-    socket.on('close', () => this.onClosed('the server closed the STATS connection'));
+    const client = await connectWithin(host, port, timeoutMs);
+    this.client = client;
+    void client.closed.then(() => this.onClosed(endedBecause(client)));
     let timer: NodeJS.Timeout | undefined;
     const answered = new Promise<void>((resolve) => {
       this.firstReply = resolve;
@@ -147,13 +118,15 @@ export class StatsSampler {
   }
 
   private tick(): void {
-    if (this.stopped || this.closedEarly || !this.socket) return;
+    if (this.stopped || this.closedEarly || !this.client) return;
     if (this.awaiting) {
       this.skippedTicks++;
       return;
     }
     this.awaiting = true;
-    this.socket.write('STATS\n');
+    void this.client.request('STATS', Infinity).then((line) => {
+      if (line !== null) this.onReply(line);
+    });
   }
 
   private onReply(line: string): void {
@@ -179,7 +152,7 @@ export class StatsSampler {
     if (!this.stopped) {
       this.stopped = true;
       clearInterval(this.timer);
-      this.socket?.destroy();
+      this.client?.close();
     }
     const problems = [...this.problems].map(([what, n]) => (n > 1 ? `${what} (${n} times)` : what));
     if (this.closedEarly) problems.push(`${this.closedEarly} after ${this.samples.length} samples`);
@@ -197,33 +170,15 @@ export class StatsSampler {
  */
 export async function takeStats(host: string, port: number, timeoutMs = 1500): Promise<Record<string, unknown>> {
   const began = performance.now();
-  const socket = await connectWithin(host, port, timeoutMs);
+  const client = await connectWithin(host, port, timeoutMs);
   try {
-    return await new Promise<Record<string, unknown>>((resolve, reject) => {
-      const left = Math.max(1, timeoutMs - (performance.now() - began));
-      const timer = setTimeout(() => reject(new Error(`no reply to STATS within ${timeoutMs} ms`)), left);
-      const settle = (fn: () => void) => {
-        clearTimeout(timer);
-        fn();
-      };
-      socket.setEncoding('utf8');
-      socket.on(
-        'data',
-        lineReader((line) =>
-          settle(() => {
-            try {
-              resolve(parseStatsLine(line));
-            } catch (err) {
-              reject(err);
-            }
-          }),
-        ),
-      );
-      socket.on('error', (err) => settle(() => reject(new Error(`the STATS connection failed: ${err.message}`))));
-      socket.on('close', () => settle(() => reject(new Error('the server closed the connection before answering STATS'))));
-      socket.write('STATS\n');
+    const left = Math.max(1, timeoutMs - (performance.now() - began));
+    const line = await client.request('STATS', left).catch(() => {
+      throw new Error(`no reply to STATS within ${timeoutMs} ms`);
     });
+    if (line === null) throw new Error(client.error ? endedBecause(client) : 'the server closed the connection before answering STATS');
+    return parseStatsLine(line);
   } finally {
-    socket.destroy();
+    client.close();
   }
 }
