@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { notesFromLoad, runCell, summariseRepeats } from './cell.js';
+import { generatorBusy, isGeneratorBound, notesFromLoad, runCell, summariseRepeats } from './cell.js';
 import { makeCell, type CellSpec } from './matrix.js';
 import type { RepeatRecord } from './results.js';
 import { SERVE } from './test-support/lab-server.js';
@@ -28,6 +28,19 @@ describe('summariseRepeats', () => {
     const { summary, medianRepeat } = summariseRepeats(repeats);
     expect(summary!.requestsPerSec).toEqual({ median: rps[1], min: rps[0], max: rps[2], n: 3 });
     expect(medianRepeat).toBe(1);
+  });
+
+  it("records how busy the generator's threads were: its CPU over its thread count", () => {
+    expect(generatorBusy({ cpuPercent: 95, threads: 1 })).toBe(0.95);
+    expect(generatorBusy({ cpuPercent: 95, threads: 2 })).toBe(0.475);
+    const repeats = repeatsOf('async/echo/c4');
+    repeats.forEach((r, i) => (r.load = { ...r.load!, client: { ...r.load!.client, cpuPercent: [40, 96, 99][i], threads: 1 } }));
+    const { summary } = summariseRepeats(repeats);
+    expect(summary!.generatorBusy).toEqual({ median: 0.96, min: 0.4, max: 0.99, n: 3 });
+    expect(isGeneratorBound(summary)).toBe(true);
+    repeats[1].load!.client.cpuPercent = 60;
+    expect(isGeneratorBound(summariseRepeats(repeats).summary)).toBe(false);
+    expect(isGeneratorBound(null)).toBe(false);
   });
 
   it('leaves failed repeats out of the figures', () => {

@@ -28,7 +28,7 @@ import { withDeadline } from './deadline.js';
 import { runHttpLoad } from './http-load.js';
 import type { CellSpec } from './matrix.js';
 import { pinnedCommand, type Placement } from './pin.js';
-import type { CellRecord, CellSummary, RepeatRecord, RunSettings } from './results.js';
+import { GENERATOR_BOUND_BUSY, type CellRecord, type CellSummary, type RepeatRecord, type RunSettings } from './results.js';
 import { allowedCpus, ResourceSampler, summariseSamples } from './sampler.js';
 import { startServer, waitForHttpPing, waitForPong, type ServerHandle, type ServerSettings } from './server-process.js';
 import { StatsSampler, takeStats } from './stats-sampler.js';
@@ -272,8 +272,19 @@ export function summariseRepeats(repeats: readonly RepeatRecord[]): {
       serverMeanRssBytes: ofResources((r) => r.meanRssBytes),
       serverMaxThreads: ofResources((r) => r.maxThreads),
       achievedRate: spread(loads.flatMap((l) => (l.openLoop ? [l.openLoop.achievedRate] : []))),
+      generatorBusy: of((l) => generatorBusy(l.client)),
     },
   };
+}
+
+/** Whether the generator may have been the bound: its threads were GENERATOR_BOUND_BUSY busy or more, at the median. */
+export function isGeneratorBound(summary: CellSummary | null): boolean {
+  return (summary?.generatorBusy?.median ?? 0) >= GENERATOR_BOUND_BUSY;
+}
+
+/** The share of its threads' time the load generator was busy: its CPU over what its threads could use. */
+export function generatorBusy(client: { cpuPercent: number; threads: number }): number {
+  return Math.round((client.cpuPercent / (100 * Math.max(1, client.threads))) * 1000) / 1000;
 }
 
 /** How the cell's servers were started (flags) and what they said they ran with (settings). */
@@ -299,6 +310,7 @@ function cellRecord(spec: CellSpec, servers: CellServers, targetRate: number | n
     serverFlags: servers.flags,
     serverSettings: servers.settings,
     targetRate,
+    generatorBound: isGeneratorBound(summary),
     status,
     ...(reasons.length > 0 ? { failure: reasons.join('; ') } : {}),
     medianRepeat,

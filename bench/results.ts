@@ -73,7 +73,15 @@ export interface CellSummary {
   serverMeanRssBytes: Spread | null;
   serverMaxThreads: Spread | null;
   achievedRate: Spread | null;
+  /**
+   * How busy the load generator's threads were, as a fraction of their time
+   * (its CPU over its thread count). Files written before it was recorded lack it.
+   */
+  generatorBusy?: Spread | null;
 }
+
+/** A generator whose threads were this busy (median over repeats) may itself have been the bound. */
+export const GENERATOR_BOUND_BUSY = 0.9;
 
 export interface CellRecord {
   id: string;
@@ -96,6 +104,12 @@ export interface CellRecord {
   serverSettings: ServerSettings | null;
   /** Open-loop cells: the rate asked for, derived from this run's closed-loop kv throughput. */
   targetRate: number | null;
+  /**
+   * The load generator's threads were at least GENERATOR_BOUND_BUSY busy
+   * (median over repeats): the cell may measure the generator, not the
+   * server. Files written before it was recorded lack it.
+   */
+  generatorBound?: boolean;
   status: 'ok' | 'partial' | 'failed';
   failure?: string;
   /** The repeat whose throughput is the median; charts that need one whole run use it. */
