@@ -135,7 +135,7 @@ export function closeConnection(socket: Socket, lastWords?: string): void {
  * gets none. A connection already closing whose client reads nothing (so our
  * last bytes never leave) is closed outright.
  */
-export function closeWhenIdle(socket: Socket, session: { busy: boolean }, protocol: CodecName, idleTimeoutMs: number): void {
+function closeWhenIdle(socket: Socket, session: { busy: boolean }, protocol: CodecName, idleTimeoutMs: number): void {
   socket.setTimeout(idleTimeoutMs);
   socket.on('timeout', () => {
     if (socket.writableEnded) socket.destroy();
