@@ -11,132 +11,42 @@
 //
 // - Open loop (`rate`): requests are due on a schedule (Poisson arrivals by
 //   default, arrivals.ts) and are sent when due whether or not earlier ones
-//   were answered. Latency runs from the time a request was due, not from when
-//   it happened to be written, so a request that waited behind a stall is
-//   charged for the wait. This is the correction for "coordinated omission"
-//   that wrk2 made popular. As in wrk2, each due request goes out on a
-//   connection with nothing in flight; when every connection is busy it waits
-//   in the generator for one (charged, and counted: the pool ran dry). The
-//   `pipelined` mode instead sends request i on connection i mod n, which
-//   batches requests and adds head-of-line blocking that independent users
-//   would not cause; it is there to show that difference.
+//   were answered. Latency runs from the time a request was due, so a request
+//   that waited behind a stall is charged for the wait: wrk2's correction for
+//   "coordinated omission". As in wrk2, each due request goes out on a
+//   connection with nothing in flight (open-loop.ts says why).
 //
-// Before the clock starts, `prepare` opens every connection and waits for one
-// PING on each (not with --reconnect, where connecting is what is measured).
-// A server may pay a lot to set a connection up (the per-connection model
-// starts a thread); that cost belongs to the reconnect experiment, not to the
-// latency of the first requests of a steady-state run. The wait is bounded:
-// it ends once every connection answered, or when a second passes with no new
-// answer after the first (the blocking model answers one connection at a
-// time, by design), or after 15 s in all. Many threads starting at once on
-// two cores can all take seconds, so silence before the first answer is not
-// taken as a stall.
+// Before the clock starts, `prepare` opens every connection and waits, within
+// bounds, for one PING on each (prepare.ts, `GreetingWatch`, says why).
 //
 // Only requests due inside the measured window count; warmup traffic goes
 // through the same code and is thrown away. When the window closes the driver
 // stops sending and waits (at most the timeout) for the replies still owed, so
 // requests caught behind a stall at the very end are counted too.
 //
-// The latency histogram holds good replies and timed-out requests. A request
-// that times out is recorded at no less than the timeout (and, in open loop,
-// so is everything queued behind it on its connection): leaving it out would
-// be the survivorship that coordinated omission is about, where a longer
-// stall shows better percentiles. Other errors are counted by kind beside it,
-// never mixed in: a fast `ERR server busy` must not make an overloaded server
-// look quick.
+// The latency histogram holds good replies and timed-out requests, each of
+// those at no less than the timeout (in open loop, with everything queued
+// behind it on its connection): leaving them out is the survivorship that
+// coordinated omission is about, where a longer stall shows better
+// percentiles. Other errors are counted by kind beside it: a fast
+// `ERR server busy` must not make an overloaded server look quick.
 import { nowUs } from './clock.js';
 import { Channel, type ChannelEvents, type Pending } from './connection.js';
 import { dialectFor, type Dialect, type RawReply } from './dialect.js';
-import { createLatencyHistogram, recordLatency, type Histogram } from './histogram.js';
+import { createLatencyHistogram, recordLatency } from './histogram.js';
 import { KvSpace } from './kv.js';
 import { ArrivalSchedule } from './arrivals.js';
+import { IdleConnections } from './open-loop.js';
+import { RunTimers } from './timers.js';
+import { GreetingWatch } from './prepare.js';
 import type { ErrorKind, Outcome } from './ops.js';
-import type { LoadOptions } from './types.js';
 import { usesKeyspace, WorkloadGenerator } from './workloads.js';
-
-/** What all threads of one run share. */
-export interface SharedRunState {
-  runTag: string;
-  /** Per-key version counters (kv workloads). */
-  kvVersions?: SharedArrayBuffer;
-  /** One counter of measured requests handed out, for `requests` runs. */
-  tickets?: SharedArrayBuffer;
-}
-
-export interface DriverSetup {
-  options: LoadOptions;
-  threadIndex: number;
-  /** Global indexes of the connections this driver owns. */
-  slots: number[];
-  shared: SharedRunState;
-}
-
-/** The run's timetable, chosen by the main thread, in `nowUs` time. */
-export interface RunClock {
-  startUs: number;
-  measureStartUs: number;
-  /** End of the measured window; absent when the run ends by request count. */
-  endUs?: number;
-}
-
-export type ErrorTally = Record<ErrorKind, number>;
-
-export interface DriverReport {
-  latency: Histogram;
-  timelineCounts: number[];
-  timelineLatency: Histogram[];
-  requests: number;
-  ok: number;
-  errors: ErrorTally;
-  bytesSent: number;
-  bytesReceived: number;
-  /** Good replies per owned connection, parallel to `DriverSetup.slots`. */
-  slotCounts: number[];
-  measuredSent: number;
-  /** When the first and last measured requests were actually handed to their sockets. */
-  firstSendUs: number;
-  lastSendUs: number;
-  /** The last reply to a measured request (0 when none). */
-  lastCompletionUs: number;
-  /**
-   * Good replies that arrived inside the measured window, whenever their
-   * request was sent: the numerator of throughput. (Counting the requests
-   * sent in the window instead, over a window stretched to their last reply,
-   * reads low by window ÷ (window + latency) when latency is long.)
-   */
-  okInWindow: number;
-  maxSendLagUs: number;
-  /** Sum over due requests of how late the generator took each up, for the mean. */
-  sendLagSumUs: number;
-  sendLagCount: number;
-  /** Measured timed-out requests, which the latency histogram holds beside the good replies. */
-  timeoutsInLatency: number;
-  /** Open loop, `idle` mode: due requests that found no idle connection. */
-  waitedForConnection: number;
-}
-
-export function emptyErrorTally(): ErrorTally {
-  return { errReply: 0, busy: 0, timeout: 0, refused: 0, reset: 0, wrongReply: 0 };
-}
-
-/**
- * Node's timers count whole milliseconds and fire up to a millisecond or more
- * late. The run's start waits this much early and polls the last stretch, so
- * that every thread starts on time. The open loop does not: it sends every
- * request that is due when its timer fires, in one turn, and records how late
- * that was (`sendLag`). Spinning until each request is due would keep the
- * generator's core busy, and on two shared cores that time is taken from the
- * server being measured.
- */
-const TIMER_MARGIN_MS = 1.5;
+import { emptyDriverReport, type DriverReport, type DriverSetup, type RunClock } from './driver-report.js';
+import type { LoadOptions } from './types.js';
 
 /** Pause before reconnecting after a failure, so a dead server is not hammered in a tight loop. */
 const RETRY_AFTER_REFUSED_MS = 50;
 const RETRY_AFTER_FAILURE_MS = 5;
-/** `prepare` gives up when no further connection has answered for this long... */
-const PREPARE_STALL_MS = 1000;
-/** ...and in any case after this long. */
-const PREPARE_LIMIT_MS = 15_000;
 
 export class Driver {
   private readonly options: LoadOptions;
@@ -156,16 +66,12 @@ export class Driver {
   private readonly greeted = new Map<number, () => void>();
   private readonly channels: (Channel | undefined)[];
   private readonly live = new Set<Channel>();
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly immediates = new Set<NodeJS.Immediate>();
+  private readonly timers = new RunTimers();
   private sweepTimer: NodeJS.Timeout | undefined;
-  private tickTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   private openLoopSent = 0;
   private schedule!: ArrivalSchedule;
-  /** Open loop, `idle` mode: slots with nothing in flight, and due times waiting for one. */
-  private readonly idleSlots: number[] = [];
-  private readonly waitingDueUs: number[] = [];
-  private readonly idleMode: boolean;
+  /** Open loop, `idle` mode: which connections are free, and the requests waiting for one. */
+  private readonly idle: IdleConnections | undefined;
 
   private readonly report: DriverReport;
 
@@ -176,32 +82,12 @@ export class Driver {
     const kv = usesKeyspace(options) && shared.kvVersions ? new KvSpace(options.keys, options.size, shared.runTag, shared.kvVersions) : undefined;
     this.generator = new WorkloadGenerator(options, kv, `${shared.runTag}${setup.threadIndex.toString(36)}`);
     this.openLoop = options.rate !== undefined;
-    this.idleMode = this.openLoop && options.openLoopMode !== 'pipelined' && !options.reconnect;
+    this.idle = this.openLoop && options.openLoopMode !== 'pipelined' && !options.reconnect ? new IdleConnections(setup.slots.length) : undefined;
     this.depth = options.reconnect ? 1 : options.pipeline;
     this.timeoutUs = options.timeoutMs * 1000;
     this.tickets = shared.tickets ? new Int32Array(shared.tickets) : undefined;
     this.channels = setup.slots.map(() => undefined);
-    this.report = {
-      latency: createLatencyHistogram(3),
-      timelineCounts: [],
-      timelineLatency: [],
-      requests: 0,
-      ok: 0,
-      errors: emptyErrorTally(),
-      bytesSent: 0,
-      bytesReceived: 0,
-      slotCounts: setup.slots.map(() => 0),
-      measuredSent: 0,
-      firstSendUs: 0,
-      lastSendUs: 0,
-      lastCompletionUs: 0,
-      okInWindow: 0,
-      maxSendLagUs: 0,
-      sendLagSumUs: 0,
-      sendLagCount: 0,
-      timeoutsInLatency: 0,
-      waitedForConnection: 0,
-    };
+    this.report = emptyDriverReport(setup.slots.length);
   }
 
   /**
@@ -210,30 +96,18 @@ export class Driver {
    */
   async prepare(): Promise<number> {
     if (this.options.reconnect) return 0;
-    let lastAnswerAt = Date.now();
-    let answeredAny = false;
+    const greetings = new GreetingWatch();
     this.setup.slots.forEach((_, local) => {
       this.greeted.set(local, () => {
         this.greeted.delete(local);
-        lastAnswerAt = Date.now();
-        answeredAny = true;
+        greetings.answered();
       });
       const channel = this.connect(local);
       this.channels[local] = channel;
       channel.send({ op: { kind: 'ping' }, scheduledUs: nowUs(), measured: false, slot: local });
       channel.flush();
     });
-    const startedAt = Date.now();
-    await new Promise<void>((resolve) => {
-      const poll = setInterval(() => {
-        const now = Date.now();
-        const stalled = answeredAny && now - lastAnswerAt > PREPARE_STALL_MS;
-        if (this.greeted.size === 0 || stalled || now - startedAt > PREPARE_LIMIT_MS) {
-          clearInterval(poll);
-          resolve();
-        }
-      }, 20);
-    });
+    await greetings.until(() => this.greeted.size === 0);
     const unanswered = this.greeted.size;
     this.greeted.clear();
     return this.setup.slots.length - unanswered;
@@ -244,7 +118,7 @@ export class Driver {
     this.clock = clock;
     return new Promise((resolve) => {
       this.finishRun = resolve;
-      this.at(clock.startUs, () => this.begin());
+      this.timers.at(clock.startUs, () => this.begin());
     });
   }
 
@@ -262,10 +136,9 @@ export class Driver {
       // Threads start a global interval apart, so they do not all send at the same instants.
       const offsetUs = (this.setup.threadIndex * 1e6) / totalRate;
       this.schedule = new ArrivalSchedule(myRate, this.clock.startUs + offsetUs, this.options.arrivals ?? 'poisson', this.setup.threadIndex + 1);
-      if (this.idleMode) this.setup.slots.forEach((_, local) => this.idleSlots.push(local));
       this.tick();
     } else {
-      if (this.clock.endUs !== undefined) this.at(this.clock.endUs, () => this.stopSending());
+      if (this.clock.endUs !== undefined) this.timers.at(this.clock.endUs, () => this.stopSending());
       this.setup.slots.forEach((_, local) => this.openClosedLoopSlot(local));
     }
   }
@@ -299,7 +172,7 @@ export class Driver {
   // ---- Open loop ---------------------------------------------------------
 
   private tick(): void {
-    this.tickTimer = undefined;
+    if (this.finished) return;
     const now = nowUs();
     const touched = new Set<Channel>();
     while (this.sending && this.schedule.peek() <= now) {
@@ -315,19 +188,17 @@ export class Driver {
     for (const channel of touched) channel.flush();
     if (!this.sending) return this.finishIfDrained();
     const waitMs = (this.schedule.peek() - nowUs()) / 1000;
-    this.tickTimer = waitMs > 0 ? setTimeout(() => this.tick(), waitMs) : setImmediate(() => this.tick());
+    if (waitMs > 0) this.timers.after(waitMs, () => this.tick());
+    else this.timers.soon(() => this.tick());
   }
 
   /** Puts a due request on its connection, or (idle mode, none idle) makes it wait for one. */
   private dispatch(dueUs: number): Channel | undefined {
-    if (this.idleMode) {
-      const local = this.idleSlots.pop();
-      if (local === undefined) {
-        this.waitingDueUs.push(dueUs);
-        if (dueUs >= this.clock.measureStartUs) this.report.waitedForConnection++;
-        return undefined;
-      }
-      return this.sendOnSlot(local, dueUs);
+    if (this.idle) {
+      const local = this.idle.take(dueUs);
+      if (local !== undefined) return this.sendOnSlot(local, dueUs);
+      if (dueUs >= this.clock.measureStartUs) this.report.waitedForConnection++;
+      return undefined;
     }
     const local = this.openLoopSent++ % this.setup.slots.length;
     const channel = this.options.reconnect ? this.connect(local) : (this.channels[local] ??= this.connect(local));
@@ -343,15 +214,13 @@ export class Driver {
 
   /** Idle mode: a slot has nothing in flight; the oldest waiting request takes it, else it waits. */
   private slotIsIdle(local: number): void {
-    const dueUs = this.waitingDueUs.shift();
-    if (dueUs === undefined) this.idleSlots.push(local);
-    else this.sendOnSlot(local, dueUs).flush();
+    const dueUs = this.idle!.free(local);
+    if (dueUs !== undefined) this.sendOnSlot(local, dueUs).flush();
   }
 
   /** Idle mode: requests that waited for a connection longer than the timeout (or, at the end, at all) are timed out. */
   private timeOutWaitingRequests(now: number, all = false): void {
-    while (this.waitingDueUs.length > 0 && (all || now - this.waitingDueUs[0] > this.timeoutUs)) {
-      const dueUs = this.waitingDueUs.shift()!;
+    for (const dueUs of this.idle?.expire(now, this.timeoutUs, all) ?? []) {
       this.record({ op: { kind: 'ping' }, scheduledUs: dueUs, measured: dueUs >= this.clock.measureStartUs, slot: -1 }, 'timeout', now);
     }
   }
@@ -408,7 +277,7 @@ export class Driver {
     const outcome = this.judge(pending, reply);
     if (outcome === 'refused') channel.markRefusedByServer();
     this.record(pending, outcome, atUs);
-    if (this.idleMode && channel.inFlight === 0 && outcome !== 'refused') this.slotIsIdle(local);
+    if (this.idle && channel.inFlight === 0 && outcome !== 'refused') this.slotIsIdle(local);
     if (this.options.reconnect && outcome !== 'refused') {
       // One request per connection: this one is done with.
       this.retire(local, channel);
@@ -437,8 +306,8 @@ export class Driver {
     }
     if (this.sending && !this.openLoop) {
       const retryMs = kind === 'refused' ? RETRY_AFTER_REFUSED_MS : RETRY_AFTER_FAILURE_MS;
-      this.after(retryMs, () => this.openClosedLoopSlot(local));
-    } else if (this.idleMode) {
+      this.timers.after(retryMs, () => this.openClosedLoopSlot(local));
+    } else if (this.idle) {
       // Its next request opens a fresh connection.
       this.slotIsIdle(local);
       this.finishIfDrained();
@@ -493,12 +362,11 @@ export class Driver {
   private stopSending(): void {
     if (!this.sending) return;
     this.sending = false;
-    this.clearTick();
     for (const [local, channel] of this.channels.entries()) {
       if (channel && channel.inFlight === 0) this.retire(local, channel);
     }
     // Timeouts already bound the wait for stragglers; this is a last guard.
-    this.after(this.options.timeoutMs + 1000, () => this.finish());
+    this.timers.after(this.options.timeoutMs + 1000, () => this.finish());
     this.finishIfDrained();
   }
 
@@ -509,7 +377,7 @@ export class Driver {
   }
 
   private finishIfDrained(): void {
-    if (this.sending || this.finished || this.waitingDueUs.length > 0) return;
+    if (this.sending || this.finished || (this.idle?.waitingCount ?? 0) > 0) return;
     for (const channel of this.live) if (channel.inFlight > 0) return;
     this.finish();
   }
@@ -518,10 +386,8 @@ export class Driver {
     if (this.finished) return;
     this.finished = true;
     this.sending = false;
-    this.clearTick();
     clearInterval(this.sweepTimer);
-    for (const timer of this.timers) clearTimeout(timer);
-    for (const immediate of this.immediates) clearImmediate(immediate);
+    this.timers.cancelAll();
     this.timeOutWaitingRequests(nowUs(), true);
     for (const channel of [...this.live]) {
       // Anything still owed a reply now is overdue by definition.
@@ -530,39 +396,5 @@ export class Driver {
     }
     this.live.clear();
     this.finishRun(this.report);
-  }
-
-  private clearTick(): void {
-    if (this.tickTimer === undefined) return;
-    clearTimeout(this.tickTimer as NodeJS.Timeout);
-    clearImmediate(this.tickTimer as NodeJS.Immediate);
-    this.tickTimer = undefined;
-  }
-
-  /**
-   * Run `action` at `timeUs` on the shared clock, not before: timers may fire a
-   * little early by this clock, and a driver starting early would count its
-   * first requests as warmup.
-   */
-  private at(timeUs: number, action: () => void): void {
-    const waitMs = (timeUs - nowUs()) / 1000;
-    if (waitMs <= 0) return action();
-    if (waitMs > TIMER_MARGIN_MS) return this.after(waitMs - TIMER_MARGIN_MS, () => this.at(timeUs, action));
-    const immediate = setImmediate(() => {
-      this.immediates.delete(immediate);
-      this.at(timeUs, action);
-    });
-    this.immediates.add(immediate);
-  }
-
-  private after(ms: number, action: () => void): void {
-    const timer = setTimeout(
-      () => {
-        this.timers.delete(timer);
-        action();
-      },
-      Math.max(0, ms),
-    );
-    this.timers.add(timer);
   }
 }

@@ -1,6 +1,6 @@
 // Moving a driver's report between threads: histograms travel as HDR's
 // compressed base64 encoding, everything else as plain data.
-import type { DriverReport } from './driver.js';
+import type { DriverReport } from './driver-report.js';
 import { decodeHistogram, encodeHistogram } from './histogram.js';
 
 export type SerializedReport = Omit<DriverReport, 'latency' | 'timelineLatency'> & {

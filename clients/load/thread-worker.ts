@@ -7,7 +7,8 @@
 // says it is ready, waits for the shared timetable, runs, and sends back its
 // report with histograms in HDR's compact encoding for the main thread to add.
 import { parentPort, workerData } from 'node:worker_threads';
-import { Driver, type DriverSetup, type RunClock } from './driver.js';
+import { Driver } from './driver.js';
+import type { DriverSetup, RunClock } from './driver-report.js';
 import { serializeReport } from './report-transfer.js';
 
 if (!parentPort) throw new Error('thread-worker must run as a worker thread');
