@@ -10,6 +10,15 @@
 // a mature native client at those connection counts; well below 1 says the
 // lab's numbers at that level partly measure the generator.
 //
+// Throughput is half of it. Each side's latency is checked too, against
+// Little's law: in a closed loop of N connections with no think time, the
+// mean latency must be N / throughput. Our generator's mean meets it; a
+// generator whose mean falls well short is leaving out part of each round
+// trip, typically the time a reply waits in its own client before it is
+// read (redis-benchmark times a request from its send to the moment its
+// event loop gets to the reply, among many). A lesson about trusting any
+// load tool: its throughput and its latency must agree.
+//
 // Simplifications, named: redis-benchmark sends SET and GET as RESP arrays,
 // while our generator's redis dialect sends inline commands; both are one
 // round trip per request, so the comparison is of client overhead per
@@ -33,11 +42,22 @@ export const INSTALL_HINT =
 export interface CalibrationMeasurement {
   command: 'SET' | 'GET';
   connections: number;
-  redisBenchmark: { requestsPerSec: number; p50Ms: number | null; requests: number } | null;
+  redisBenchmark: {
+    requestsPerSec: number;
+    p50Ms: number | null;
+    /** Its own mean latency, from its CSV (older versions print none). */
+    meanMs?: number | null;
+    /** What Little's law requires of the mean: connections / throughput. */
+    littlesLawMs?: number;
+    requests: number;
+  } | null;
   ours: {
     requestsPerSec: number;
     p50Us: number;
     p99Us: number;
+    meanUs?: number;
+    /** What Little's law requires of the mean: connections / throughput. */
+    littlesLawUs?: number;
     errors: number;
     clientCpuPercent: number;
     requests: number;
@@ -98,25 +118,35 @@ export function estimateCalibrationSeconds(connections: readonly number[], setti
  * median latency, when the version prints it) by test name. Newer versions
  * start with a header row; older ones print only `"NAME","rps"` rows.
  */
-export function parseRedisBenchmarkCsv(text: string): Map<string, { requestsPerSec: number; p50Ms: number | null }> {
+export function parseRedisBenchmarkCsv(text: string): Map<string, { requestsPerSec: number; p50Ms: number | null; meanMs: number | null }> {
   const rows = text
     .split(/\r?\n/)
     .map((line) => line.trim())
     .filter((line) => line.startsWith('"'))
     .map((line) => line.split(',').map((cell) => cell.replace(/^"|"$/g, '')));
-  const out = new Map<string, { requestsPerSec: number; p50Ms: number | null }>();
+  const out = new Map<string, { requestsPerSec: number; p50Ms: number | null; meanMs: number | null }>();
   let p50Column = -1;
+  let meanColumn = -1;
+  const numberAt = (row: string[], column: number) => {
+    const value = column >= 0 ? Number(row[column]) : NaN;
+    return Number.isFinite(value) ? value : null;
+  };
   for (const row of rows) {
     if (row[0] === 'test') {
       p50Column = row.indexOf('p50_latency_ms');
+      meanColumn = row.indexOf('avg_latency_ms');
       continue;
     }
     const rps = Number(row[1]);
     if (!Number.isFinite(rps)) continue;
-    const p50 = p50Column >= 0 ? Number(row[p50Column]) : NaN;
-    out.set(row[0].toUpperCase(), { requestsPerSec: rps, p50Ms: Number.isFinite(p50) ? p50 : null });
+    out.set(row[0].toUpperCase(), { requestsPerSec: rps, p50Ms: numberAt(row, p50Column), meanMs: numberAt(row, meanColumn) });
   }
   return out;
+}
+
+/** The mean latency, in ms, that a closed loop of `connections` with no think time must show at `requestsPerSec`. */
+export function littlesLawMean(connections: number, requestsPerSec: number): number {
+  return requestsPerSec > 0 ? Math.round((connections / requestsPerSec) * 1e6) / 1000 : Infinity;
 }
 
 function freeLoopbackPort(): Promise<number> {
@@ -304,11 +334,13 @@ export async function runCalibration(
                 requestsPerSec: mine.throughput.requestsPerSec,
                 p50Us: mine.latency.p50Us,
                 p99Us: mine.latency.p99Us,
+                meanUs: mine.latency.meanUs,
+                littlesLawUs: littlesLawMean(connections, mine.throughput.requestsPerSec) * 1000,
                 errors: mine.errors.total,
                 clientCpuPercent: mine.client.cpuPercent,
                 requests: mine.requests,
               };
-        const theirFigures = other ? { ...other, requests } : null;
+        const theirFigures = other ? { ...other, littlesLawMs: littlesLawMean(connections, other.requestsPerSec), requests } : null;
         measurements.push({
           command,
           connections,

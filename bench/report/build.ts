@@ -14,10 +14,11 @@ import type { Block } from './document.js';
 import { costBlocks, statsBlocks } from './costs-section.js';
 import { figureBlock } from './figures.js';
 import { FAIRNESS_FLOOR, FLAT_GAIN, FLAT_GROWTH, KEPT_UP, TAIL_FACTOR } from './findings.js';
-import { num, percent, plural, times } from './format.js';
+import { num, percent, plural } from './format.js';
 import type { PredictionContext } from './ceilings.js';
 import { AGREEMENT } from './predict.js';
 import { closedGroupBlocks, openLoopBlocks } from './workload-section.js';
+import { calibrationFacts } from './calibration-section.js';
 
 export interface BuildOptions {
   /** The run directory, to check which PNGs are really there. */
@@ -80,12 +81,7 @@ function runFacts(results: ReportResults): string[] {
       `CPU time stolen by the hypervisor during the run: ${num(m.stealPercent)} % of all cores' time${m.stealPercent >= 5 ? ', enough to add noise to every figure' : ''}.`,
     );
   }
-  const c = results.calibration;
-  if (c.skipped) facts.push(`Calibration against redis-benchmark: skipped (${c.reason}).`);
-  else
-    facts.push(
-      `Calibration against redis-benchmark: ${c.medianRatio !== null ? `our generator reached ${times(c.medianRatio)} redis-benchmark's throughput on the same Redis (median)` : 'no ratio'}. ${sentence(c.interpretation)}`,
-    );
+  facts.push(...calibrationFacts(results.calibration));
   const failed = results.cells.filter((x) => x.status !== 'ok').length;
   facts.push(`${plural(results.cells.length, 'cell')}, ${failed === 0 ? 'none failed' : `${failed} failed or partial`}.`);
   return facts;
@@ -146,11 +142,4 @@ export function buildReport(results: ReportResults, options: BuildOptions = {}):
     ...body,
   ];
   return { blocks, charts, title };
-}
-
-/** A clause written to follow a colon, as a sentence of its own: capitalised, with a full stop. */
-function sentence(clause: string): string {
-  const text = clause.trim();
-  if (text === '') return text;
-  return `${text[0].toUpperCase()}${text.slice(1)}${/[.!?]$/.test(text) ? '' : '.'}`;
 }

@@ -64,3 +64,10 @@ export function plural(n: number, one: string, many = `${one}s`): string {
 export function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
+
+/** A clause written to follow a colon, as a sentence of its own: capitalised, with a full stop. */
+export function sentence(clause: string): string {
+  const text = clause.trim();
+  if (text === '') return text;
+  return `${text[0].toUpperCase()}${text.slice(1)}${/[.!?]$/.test(text) ? '' : '.'}`;
+}
