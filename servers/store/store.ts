@@ -48,6 +48,13 @@
 //
 // Keys and values are "binary strings": one JavaScript char per byte
 // (latin1), so any bytes a client sends come back unchanged.
+//
+// Durability hooks in here (`writeLog`): each write is appended to the log
+// inside the critical section, after every check that could refuse it and
+// before the heap changes. So the log's order is the store's linearization,
+// a write the store refuses is never logged, and a write the log refuses
+// leaves the store as it was. The record's sequence number is left in
+// `lastWriteSeq`, per thread, for the caller to wait on outside the lock.
 
 import { SharedMutex } from './lock.js';
 
@@ -116,6 +123,12 @@ interface CompactionProgress {
   size: number;
 }
 
+/** Where the store reports its writes, inside its critical section (durability/wal.ts fits). Returns a sequence number. */
+export interface WriteLog {
+  appendSet(key: string, value: string): number;
+  appendDelete(key: string): number;
+}
+
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
@@ -128,6 +141,10 @@ export class SharedStore {
   private readonly heapWords: Uint32Array;
   private readonly slotMask: number;
   private readonly mutex: SharedMutex;
+  /** Set by a server with a data directory: every write is appended here before it takes effect. */
+  writeLog?: WriteLog;
+  /** The sequence number of this thread's latest logged write (0 before any). */
+  lastWriteSeq = 0;
 
   /** Creates a fresh store of `megabytes` MiB (the whole shared buffer). */
   static create(megabytes: number): SharedStore {
@@ -172,6 +189,7 @@ export class SharedStore {
     return this.critical(() => {
       const slot = this.findSlot(key, hashOf(key));
       if (slot < 0) return false;
+      if (this.writeLog) this.lastWriteSeq = this.writeLog.appendDelete(key);
       this.removeAt(slot);
       return true;
     });
@@ -234,6 +252,8 @@ export class SharedStore {
       existing = this.findSlot(key, hash);
     }
     if (existing < 0 && this.wouldUseEmptySlot(hash) && this.slotsInUse() + 1 > this.maxSlotsInUse()) this.clearTombstonesOrRefuse();
+    // Past every refusal, before the heap changes: see `writeLog` above.
+    if (this.writeLog) this.lastWriteSeq = this.writeLog.appendSet(key, value);
     const offset = this.header[H_HEAP_TOP];
     this.writeRecord(offset, hash, key, value);
     this.header[H_HEAP_TOP] = offset + size;
