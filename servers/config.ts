@@ -3,6 +3,8 @@
 // same way; each model reads the fields that concern it.
 
 import { availableParallelism } from 'node:os';
+import { DEFAULT_FSYNC_POLICY } from './store/durability/durability.js';
+import type { FsyncPolicy } from './store/durability/wal.js';
 
 export const MODELS = ['blocking', 'per-connection', 'pool', 'async'] as const;
 export type ModelName = (typeof MODELS)[number];
@@ -39,6 +41,12 @@ export interface ServerConfig {
   maxWorkers: number;
   /** How long a graceful shutdown may take before the process exits anyway. */
   shutdownTimeoutMs: number;
+  /** Where the store's log and snapshots live; null: memory only, nothing survives a restart. */
+  dataDir: string | null;
+  /** With a data directory: when a write may be acknowledged (durability/wal.ts). */
+  fsync: FsyncPolicy;
+  /** With a data directory: cut the log at damage in its middle instead of refusing to start. */
+  repair: boolean;
 }
 
 export const DEFAULT_PORT = 7070;
@@ -58,6 +66,9 @@ export const DEFAULTS: Omit<ServerConfig, 'model'> = {
   queue: 1024,
   maxWorkers: 256,
   shutdownTimeoutMs: 10_000,
+  dataDir: null,
+  fsync: DEFAULT_FSYNC_POLICY,
+  repair: false,
 };
 
 /** The settings worth printing on the `listening on` line for each model. */
@@ -65,6 +76,7 @@ export function describeSettings(config: ServerConfig): string {
   const common =
     `max-connections=${config.maxConnections} max-line=${config.maxLine} max-output=${config.maxOutput} ` +
     `idle-timeout=${config.idleTimeoutMs} store-mb=${config.storeMb}` +
+    (config.dataDir === null ? '' : ` data-dir=${config.dataDir} fsync=${config.fsync}${config.repair ? ' repair=on' : ''}`) +
     (config.testHooks ? ' test-hooks=on' : '');
   switch (config.model) {
     case 'pool':

@@ -9,6 +9,9 @@ import { hideBin } from 'yargs/helpers';
 import { DEFAULT_PORT, DEFAULTS, describeSettings, MODELS, OFFLOAD_MODES, ServerConfig } from './config.js';
 import { RunningServer, startServer } from './server.js';
 import { MAX_STORE_MB } from './store/store.js';
+import { DataDirectoryLockedError } from './store/durability/dir-lock.js';
+import { CorruptLogError, RecoveryReport } from './store/durability/recovery.js';
+import { FSYNC_POLICIES } from './store/durability/wal.js';
 
 const MODEL_SUMMARY = `Models:
   blocking        one thread serves one connection at a time, to its end; everything blocks
@@ -36,6 +39,9 @@ function parseArguments(argv: string[]): ServerConfig {
     .option('queue', { type: 'number', default: DEFAULTS.queue, describe: 'pool: requests that may wait for a worker' })
     .option('max-workers', { type: 'number', default: DEFAULTS.maxWorkers, describe: 'per-connection: live worker threads allowed' })
     .option('shutdown-timeout', { type: 'number', default: DEFAULTS.shutdownTimeoutMs, describe: 'ms a graceful stop may take' })
+    .option('data-dir', { type: 'string', describe: 'keep the store in a write-ahead log in this directory (default: memory only)' })
+    .option('fsync', { choices: FSYNC_POLICIES, default: DEFAULTS.fsync, describe: 'with --data-dir: when a write is acknowledged' })
+    .option('repair', { type: 'boolean', default: false, describe: 'with --data-dir: cut the log at damage in its middle instead of refusing' })
     .check((a) => {
       requireInteger('port', a.port, 0, 65535);
       if (a['http-port'] !== undefined) requireInteger('http-port', a['http-port'], 0, 65535);
@@ -52,6 +58,8 @@ function parseArguments(argv: string[]): ServerConfig {
       requireInteger('shutdown-timeout', a['shutdown-timeout'], 0);
       if (!(a['store-mb'] > 0 && a['store-mb'] <= MAX_STORE_MB))
         throw new Error(`--store-mb must be more than 0 and at most ${MAX_STORE_MB} (MiB), got ${a['store-mb']}`);
+      if (a['data-dir'] !== undefined && a['data-dir'].trim() === '') throw new Error('--data-dir needs a directory');
+      if (a['data-dir'] === undefined && a.repair) throw new Error('--repair needs --data-dir: there is no log to repair');
       return true;
     })
     .strict()
@@ -79,6 +87,9 @@ function parseArguments(argv: string[]): ServerConfig {
     queue: args.queue,
     maxWorkers: args['max-workers'],
     shutdownTimeoutMs: args['shutdown-timeout'],
+    dataDir: args['data-dir'] ?? null,
+    fsync: args.fsync,
+    repair: args.repair,
   };
 }
 
@@ -87,6 +98,30 @@ function listeningOn(server: RunningServer): string {
   const line = server.line ? `${server.line.host}:${server.line.port}` : undefined;
   const http = server.http ? `http=${server.http.host}:${server.http.port}` : undefined;
   return [line, http].filter(Boolean).join(' ');
+}
+
+/**
+ * What start-up recovered, as `name=value` words for the `listening on` line
+ * (nothing without a data directory): records, bytes and time, and each cut
+ * as `dropped=FILE@OFFSET+BYTES`. Why each cut was made goes to stderr.
+ */
+function recoveredFrom(report: RecoveryReport | undefined): string {
+  if (!report) return '';
+  for (const cut of report.dropped) console.error(`recovery dropped ${cut.bytes} bytes of ${cut.file} at offset ${cut.offset}: ${cut.reason}`);
+  for (const name of report.removed) console.error(`recovery removed ${name}, left by an interrupted compaction`);
+  const droppedBytes = report.dropped.reduce((sum, cut) => sum + cut.bytes, 0);
+  return (
+    ` recovered-records=${report.records} recovered-bytes=${report.bytes} recovery-ms=${report.durationMs} dropped-bytes=${droppedBytes}` +
+    report.dropped.map((cut) => ` dropped=${cut.file}@${cut.offset}+${cut.bytes}`).join('')
+  );
+}
+
+/** Why start-up failed, in words a person can act on. */
+function startFailure(config: ServerConfig, error: NodeJS.ErrnoException): string {
+  if (error instanceof CorruptLogError) return `cannot recover ${config.dataDir}: ${error.message}`;
+  if (error instanceof DataDirectoryLockedError) return `cannot use ${config.dataDir}: ${error.message}`;
+  if (config.dataDir !== null && error.syscall !== 'listen') return `cannot open ${config.dataDir}: ${error.message}`;
+  return `cannot listen on ${config.host}: ${error.code ?? error.message}`;
 }
 
 function requireInteger(flag: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
@@ -98,7 +133,7 @@ function requireInteger(flag: string, value: number, min: number, max = Number.M
 async function main(): Promise<void> {
   const config = parseArguments(hideBin(process.argv));
   const server = await startServer(config).catch((error: NodeJS.ErrnoException) => {
-    console.error(`error: cannot listen on ${config.host}: ${error.code ?? error.message}`);
+    console.error(`error: ${startFailure(config, error)}`);
     process.exit(1);
   });
 
@@ -117,7 +152,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   // Only now: whoever reads this line may signal at once, and must find the handlers in place.
-  console.log(`listening on ${listeningOn(server)} model=${config.model} ${describeSettings(config)}`);
+  console.log(`listening on ${listeningOn(server)} model=${config.model} ${describeSettings(config)}${recoveredFrom(server.recovery)}`);
 }
 
 void main();

@@ -21,6 +21,9 @@ import { createPerConnectionModel } from './models/per-connection.js';
 import { createPoolModel } from './models/pool.js';
 import { SharedStore } from './store/store.js';
 import { SharedCounters } from './stats.js';
+import { Durability, openDurability } from './store/durability/durability.js';
+import type { RecoveryReport } from './store/durability/recovery.js';
+import { serveCompactionRequests } from './persistence.js';
 
 const MODEL_FACTORIES: Record<ServerConfig['model'], (context: ModelContext) => ServerModel> = {
   blocking: createBlockingModel,
@@ -39,16 +42,23 @@ export interface RunningServer {
   line?: Endpoint;
   /** Where the HTTP front listens, when it is on. */
   http?: Endpoint;
-  /** Stops accepting, lets every connection finish what was read, then resolves. */
+  /** With a data directory: what start-up recovered. */
+  recovery?: RecoveryReport;
+  /** Stops accepting, lets every connection finish what was read, closes the log, then resolves. */
   stop(): Promise<void>;
 }
 
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  const store = SharedStore.create(config.storeMb);
+  // Recovery comes first: no connection is accepted before the store holds what the directory does.
+  const durability = config.dataDir === null ? undefined : openDurability({ dir: config.dataDir, fsync: config.fsync, repair: config.repair, store });
+  const compactions = durability && serveCompactionRequests(durability);
   const context: ModelContext = {
     config,
-    store: SharedStore.create(config.storeMb),
+    store,
     counters: new SharedCounters(),
     startedAt: Date.now(),
+    durability,
   };
   const model = MODEL_FACTORIES[config.model](context);
   const listeners: net.Server[] = [];
@@ -64,17 +74,27 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     return {
       line,
       http,
+      recovery: durability?.recovery,
       async stop() {
         const closed = listeners.map((listener) => new Promise<void>((resolve) => listener.close(() => resolve())));
         await model.shutdown();
         await Promise.all(closed);
+        compactions?.stop();
+        await durability?.close();
       },
     };
   } catch (error) {
     for (const listener of listeners) listener.close();
     await model.shutdown();
+    compactions?.stop();
+    await closeQuietly(durability);
     throw error;
   }
+}
+
+/** After a failed start: free the directory, keeping the start's own error as the one reported. */
+async function closeQuietly(durability: Durability | undefined): Promise<void> {
+  await durability?.close().catch(() => {});
 }
 
 function listen(port: number, host: string, pauseOnConnect: boolean, onConnection: (socket: net.Socket) => void): Promise<net.Server> {

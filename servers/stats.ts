@@ -18,6 +18,9 @@ const FIELDS = [
   'workersStarted',
   'workerFailures',
   'mainLoopUtilizationPpm',
+  // Test hooks only: write replies made, and how many before their record was durable (protocol/execute.ts).
+  'acks',
+  'acksNotDurable',
 ] as const;
 
 export type CounterName = (typeof FIELDS)[number];

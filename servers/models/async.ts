@@ -17,6 +17,7 @@ import { statsFor } from './model.js';
 import { handleCommand, Runtime, testHooksFor, timerSleep } from '../protocol/execute.js';
 import { SocketSessions } from '../protocol/socket-session.js';
 import { eventLoopUtilization } from '../stats.js';
+import { mainThreadLog } from '../persistence.js';
 
 export function createAsyncModel(context: ModelContext): ServerModel {
   const runtime: Runtime = {
@@ -24,6 +25,8 @@ export function createAsyncModel(context: ModelContext): ServerModel {
     counters: context.counters,
     sleep: timerSleep,
     testHooks: testHooksFor(context.config.testHooks, 'main'),
+    // The loop must never block: writes that arrive while an fsync runs on libuv's pool share the next one.
+    log: mainThreadLog(context, 'async'),
     stats: statsFor({ ...context, model: 'async' }, () => ({ threads: 1, eventLoopUtilization: eventLoopUtilization() })),
   };
   const sessions = new SocketSessions(context.counters, context.config);

@@ -23,6 +23,7 @@ import { blockThread, handleCommand, Runtime, testHooksFor } from '../protocol/e
 import type { CodecName } from '../protocol/codec.js';
 import { closeConnection, SocketSessions } from '../protocol/socket-session.js';
 import { eventLoopUtilization } from '../stats.js';
+import { mainThreadLog } from '../persistence.js';
 
 export function createBlockingModel(context: ModelContext): ServerModel {
   const waiting: { socket: Socket; protocol: CodecName }[] = [];
@@ -33,6 +34,8 @@ export function createBlockingModel(context: ModelContext): ServerModel {
     counters: context.counters,
     sleep: blockThread,
     testHooks: testHooksFor(context.config.testHooks, 'main'),
+    // This thread may block, and does: each write waits for its own fsync, as nobody else can write meanwhile.
+    log: mainThreadLog(context, 'block'),
     stats: statsFor({ ...context, model: 'blocking' }, () => ({
       threads: 1,
       waitingConnections: waiting.length,

@@ -11,6 +11,7 @@ import type { Socket } from 'node:net';
 import type { ServerConfig } from '../config.js';
 import type { CodecName } from '../protocol/codec.js';
 import type { SharedStore } from '../store/store.js';
+import type { Durability } from '../store/durability/durability.js';
 import { ModelDetails, SharedCounters, statsReport } from '../stats.js';
 
 /** What every model is given: the settings and the state all threads share. */
@@ -19,6 +20,8 @@ export interface ModelContext {
   store: SharedStore;
   counters: SharedCounters;
   startedAt: number;
+  /** With `--data-dir`: the log, owned by the main thread (servers/persistence.ts). */
+  durability?: Durability;
 }
 
 export interface ServerModel {

@@ -26,6 +26,7 @@ import { createCodec } from '../protocol/codecs.js';
 import { Session } from '../protocol/session.js';
 import { SharedStore } from '../store/store.js';
 import { round3, SharedCounters } from '../stats.js';
+import { PersistenceData, workerLog } from '../persistence.js';
 
 export interface PerConnectionWorkerData {
   storeBuffer: SharedArrayBuffer;
@@ -38,6 +39,8 @@ export interface PerConnectionWorkerData {
   maxOutput: number;
   maxWorkers: number;
   protocol: CodecName;
+  /** With `--data-dir`: the log to attach to (servers/persistence.ts). */
+  persistence?: PersistenceData;
 }
 
 /** Main thread to worker: bytes from the client, 'end' when no more will come, 'drained' when its replies have left. */
@@ -99,6 +102,8 @@ function serveRelayedConnection(port: NonNullable<typeof parentPort>, data: PerC
     // A SLEEP waits on the "abandoned" flag, so the client's leaving cuts it short.
     sleep: (ms) => void Atomics.wait(state, RelayState.ABANDONED, 0, ms),
     testHooks: testHooksFor(data.testHooks, 'worker'),
+    // Each connection's thread waits in `commit`; threads whose writes meet share one leader's fsync.
+    log: workerLog(store, counters, data.persistence),
     stats: statsFor({ model: 'per-connection', startedAt: data.startedAt, store, counters }, () => ({
       workers: counters.get('workersLive'),
       maxWorkers: data.maxWorkers,

@@ -47,6 +47,7 @@ import { connectionRefusal } from '../protocol/codecs.js';
 import type { SessionOutput } from '../protocol/session.js';
 import { closeConnection, Conversation, SocketSessions } from '../protocol/socket-session.js';
 import { FromWorker, PerConnectionWorkerData, RelayState, ToWorker, unsentBytes } from './per-connection-worker.js';
+import { persistenceData } from '../persistence.js';
 
 const WORKER_FILE = new URL('./per-connection-worker.js', import.meta.url);
 /** Chunks relayed to a worker but not yet taken up by it, past which reading pauses. */
@@ -150,6 +151,7 @@ class Relay implements Conversation {
       maxWorkers: config.maxWorkers,
       testHooks: config.testHooks,
       protocol: this.protocol,
+      persistence: persistenceData(this.context),
     };
     const worker = new Worker(WORKER_FILE, { workerData });
     this.worker = worker;

@@ -8,12 +8,18 @@ import type { Command } from '../protocol/commands.js';
 import { blockThread, handleCommand, Reply, Runtime, testHooksFor } from '../protocol/execute.js';
 import { SharedStore } from '../store/store.js';
 import { SharedCounters } from '../stats.js';
+import { workerLog } from '../persistence.js';
+
+const store = new SharedStore(workerData.storeBuffer);
+const counters = new SharedCounters(workerData.countersBuffer);
 
 const runtime: Runtime = {
-  store: new SharedStore(workerData.storeBuffer),
-  counters: new SharedCounters(workerData.countersBuffer),
+  store,
+  counters,
   sleep: blockThread,
   testHooks: testHooksFor(workerData.testHooks, 'worker'),
+  // A worker may block: it waits in `commit`, and the pool's threads share whichever fsync one of them leads.
+  log: workerLog(store, counters, workerData.persistence),
   stats: () => {
     throw new Error('STATS is answered by the main thread');
   },

@@ -30,9 +30,10 @@ import { errorReply, handleCommand, Reply, Runtime, testHooksFor, timerSleep } f
 import { refusal } from '../protocol/refusals.js';
 import { SocketSessions } from '../protocol/socket-session.js';
 import { eventLoopUtilization, round3 } from '../stats.js';
+import { mainThreadLog, persistenceData } from '../persistence.js';
 
 /** Commands that need the main thread's view of the server, whatever the offload mode. */
-const ALWAYS_ON_MAIN_THREAD: ReadonlySet<CommandName> = new Set(['STATS', 'QUIT']);
+const ALWAYS_ON_MAIN_THREAD: ReadonlySet<CommandName> = new Set(['STATS', 'QUIT', 'COMPACT']);
 /** The commands worth a thread hand-off under `--offload=heavy` (and the fault hook, so it always reaches a worker). */
 const HEAVY: ReadonlySet<CommandName> = new Set(['WORK', 'SLEEP', 'DEBUG']);
 
@@ -60,7 +61,12 @@ export function createPoolModel(context: ModelContext): ServerModel {
     // task, which hands off faster than a message event. Its own event loop is
     // frozen between tasks, which suits us: pool tasks are synchronous.
     atomics: 'sync',
-    workerData: { storeBuffer: context.store.buffer, countersBuffer: counters.buffer, testHooks: config.testHooks },
+    workerData: {
+      storeBuffer: context.store.buffer,
+      countersBuffer: counters.buffer,
+      testHooks: config.testHooks,
+      persistence: persistenceData(context),
+    },
   });
 
   const mainRuntime: Runtime = {
@@ -68,6 +74,8 @@ export function createPoolModel(context: ModelContext): ServerModel {
     counters,
     sleep: timerSleep,
     testHooks: testHooksFor(config.testHooks, 'main'),
+    // Under --offload=heavy writes run here, on the loop, which must not block.
+    log: mainThreadLog(context, 'async'),
     stats: statsFor({ ...context, model: 'pool' }, () => ({
       workers: pool.threads.length,
       offload: config.offload,

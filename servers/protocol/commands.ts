@@ -23,6 +23,8 @@ export type Command =
   | { name: 'WORK'; rounds: number }
   | { name: 'SLEEP'; ms: number }
   | { name: 'STATS' }
+  /** Folds the write-ahead log into a snapshot now; refused without a data directory. */
+  | { name: 'COMPACT' }
   | { name: 'QUIT' }
   /** Fault injection for tests; refused unless the server runs with --test-hooks. */
   | { name: 'DEBUG'; fault: string };
@@ -47,6 +49,8 @@ export function parseRequest(line: string): Command {
       return noArguments('STATS', rest);
     case 'QUIT':
       return noArguments('QUIT', rest);
+    case 'COMPACT':
+      return noArguments('COMPACT', rest);
     case 'ECHO':
       return { name: 'ECHO', text: notEndingInCr('ECHO', rest ?? '') };
     case 'SET': {
@@ -71,7 +75,7 @@ export function parseRequest(line: string): Command {
   }
 }
 
-function noArguments<N extends 'PING' | 'STATS' | 'QUIT'>(name: N, rest: string | undefined): { name: N } {
+function noArguments<N extends 'PING' | 'STATS' | 'QUIT' | 'COMPACT'>(name: N, rest: string | undefined): { name: N } {
   if (rest !== undefined) throw wrongArity(name);
   return { name };
 }

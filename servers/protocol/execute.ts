@@ -7,7 +7,13 @@
 //
 //   - how to wait (`sleep`): a thread that may block calls Atomics.wait; an
 //     event loop must never block, so it returns a timer's promise instead;
-//   - what `STATS` reports beyond the common counters.
+//   - what `STATS` reports beyond the common counters;
+//   - with a data directory, how to wait for a write to be durable before
+//     acknowledging it (`log`): a thread that may block waits in `commit`;
+//     an event loop gets a promise from `commitAsync` and replies when it
+//     settles, as it does for SLEEP. The record itself was appended inside
+//     the store's lock (store.ts); the waiting happens here, outside it, so
+//     that other writers can join the same fsync (group commit, wal.ts).
 //
 // `handleCommand` runs a parsed command and turns every refusal (a full store,
 // a value that is not an integer) into a Refusal reply, so the connection
@@ -18,7 +24,21 @@ import { createHash } from 'node:crypto';
 import { Command, DEBUG_FAULTS, DebugFault, ProtocolError } from './commands.js';
 import { Refusal, refusal } from './refusals.js';
 import { IncrementOverflowError, NotAnIntegerError, SharedStore, StoreFullError } from '../store/store.js';
+import { CompactionBusyError } from '../store/durability/compaction.js';
+import { RecordTooLargeError } from '../store/durability/record.js';
+import { LogUnavailableError, type WriteAheadLog } from '../store/durability/wal.js';
 import type { SharedCounters } from '../stats.js';
+
+/** A thread's view of the write-ahead log, when the server has a data directory (servers/persistence.ts). */
+export interface RuntimeLog {
+  wal: WriteAheadLog;
+  /** 'block': wait in `commit` (a thread that may block); 'async': reply when `commitAsync` settles (an event loop). */
+  wait: 'block' | 'async';
+  /** `COMPACT`: folds the log into a snapshot now; resolves when it is done. */
+  compact(): Promise<unknown>;
+  /** The `durability` section of STATS. */
+  stats(): Record<string, unknown>;
+}
 
 export interface Runtime {
   store: SharedStore;
@@ -29,6 +49,8 @@ export interface Runtime {
   stats(): Record<string, unknown>;
   /** Present only with `--test-hooks`: how `DEBUG CRASH` fails the thread running it. */
   testHooks?: { crash(): never };
+  /** Present only with `--data-dir`: the log every write goes to. */
+  log?: RuntimeLog;
 }
 
 /** A reply after which the server closes the connection. */
@@ -60,15 +82,18 @@ export function executeCommand(command: Command, runtime: Runtime): Reply | Prom
       return command.text;
     case 'SET':
       store.set(command.key, command.value);
-      return 'OK';
+      return acknowledged('OK', runtime);
     case 'GET': {
       const value = store.get(command.key);
       return value === undefined ? 'NIL' : `VALUE ${value}`;
     }
     case 'DEL':
-      return store.delete(command.key) ? 'OK' : 'NIL';
-    case 'INCR':
-      return `VALUE ${store.increment(command.key)}`;
+      // Deleting a missing key changes nothing and logs nothing: there is nothing to wait for.
+      return store.delete(command.key) ? acknowledged('OK', runtime) : 'NIL';
+    case 'INCR': {
+      const value = store.increment(command.key);
+      return acknowledged(`VALUE ${value}`, runtime);
+    }
     case 'WORK':
       return `VALUE ${hashChain(command.rounds)}`;
     case 'SLEEP': {
@@ -76,12 +101,51 @@ export function executeCommand(command: Command, runtime: Runtime): Reply | Prom
       return waited ? waited.then(() => 'OK') : 'OK';
     }
     case 'STATS':
-      return JSON.stringify(runtime.stats());
+      // The `durability` section is absent on a server without a data directory.
+      return JSON.stringify(runtime.log ? { ...runtime.stats(), durability: runtime.log.stats() } : runtime.stats());
+    case 'COMPACT':
+      if (!runtime.log) return refusal('noDataDir');
+      return runtime.log.compact().then(
+        () => 'OK',
+        (error: unknown) => errorReply(error, runtime.counters),
+      );
     case 'QUIT':
       return BYE;
     case 'DEBUG':
       return injectFault(command.fault, runtime);
   }
+}
+
+/**
+ * The reply to a write this thread has just made, given only when the
+ * `--fsync` policy allows: under `always`, once an fsync covering its record
+ * has returned. Without a data directory, at once.
+ */
+function acknowledged(reply: string, runtime: Runtime): Reply | Promise<Reply> {
+  const { log } = runtime;
+  if (!log) return reply;
+  const seq = runtime.store.lastWriteSeq;
+  const ack = (): Reply => {
+    if (runtime.testHooks) noteAck(log.wal, seq, runtime.counters);
+    return reply;
+  };
+  if (log.wait === 'block') {
+    log.wal.commit(seq);
+    return ack();
+  }
+  const waiting = log.wal.commitAsync(seq);
+  return waiting ? waiting.then(ack, (error: unknown) => errorReply(error, runtime.counters)) : ack();
+}
+
+/**
+ * The promise check, a test hook: at the moment a write's reply is made, was
+ * its record already covered by a completed fsync? Counted here, where the
+ * reply is decided, rather than inside the log, so that a server that
+ * replied before waiting would be caught. Under `always` it must never miss.
+ */
+function noteAck(wal: WriteAheadLog, seq: number, counters: SharedCounters): void {
+  counters.add('acks');
+  if (!wal.isDurable(seq)) counters.add('acksNotDurable');
 }
 
 function injectFault(fault: string, runtime: Runtime): never {
@@ -121,6 +185,9 @@ function refusalFor(error: unknown): Refusal | undefined {
   if (error instanceof StoreFullError) return refusal('storeFull');
   if (error instanceof NotAnIntegerError) return refusal('notAnInteger');
   if (error instanceof IncrementOverflowError) return refusal('incrementOverflow');
+  if (error instanceof LogUnavailableError) return refusal('logUnavailable', error.message);
+  if (error instanceof RecordTooLargeError) return refusal('recordTooLarge', error.message);
+  if (error instanceof CompactionBusyError) return refusal('compactionBusy');
   return undefined;
 }
 

@@ -13,6 +13,7 @@
 //   POST   /work/:n         WORK
 //   POST   /sleep/:ms       SLEEP
 //   GET    /stats           STATS          (and HEAD)
+//   POST   /compact         COMPACT
 //
 // A path is matched first, then the method: a known path with the wrong
 // method is refused with 405 and the methods it does take (for `Allow`), an
@@ -50,6 +51,7 @@ const ROUTES: [RegExp, Route][] = [
   [/^\/ping$/, { allow: 'GET, HEAD', commandFor: (m) => (isGet(m) ? { name: 'PING' } : undefined) }],
   [/^\/echo$/, { allow: 'POST', commandFor: (m, _, body) => (m === 'POST' ? { name: 'ECHO', text: body } : undefined) }],
   [/^\/stats$/, { allow: 'GET, HEAD', commandFor: (m) => (isGet(m) ? { name: 'STATS' } : undefined) }],
+  [/^\/compact$/, { allow: 'POST', commandFor: (m) => (m === 'POST' ? { name: 'COMPACT' } : undefined) }],
   [
     /^\/kv\/([^/]*)$/,
     {

@@ -23,6 +23,10 @@ const STATUS: Record<RefusalKind, number> = {
   notAnInteger: 400,
   incrementOverflow: 400,
   badRequest: 400,
+  logUnavailable: 503,
+  recordTooLarge: 413,
+  noDataDir: 409,
+  compactionBusy: 409,
   notFound: 404,
   methodNotAllowed: 405,
   contentTooLarge: 413,
@@ -41,6 +45,8 @@ const LINE: Record<FixedRefusalKind, string> = {
   lineTooLong: 'ERR line too long\n',
   notAnInteger: 'ERR value is not an integer\n',
   incrementOverflow: 'ERR increment would overflow\n',
+  noDataDir: 'ERR no data directory: this server keeps its data in memory only\n',
+  compactionBusy: 'ERR a compaction is already running\n',
 };
 
 const KINDS = Object.keys(REFUSALS) as RefusalKind[];

@@ -47,6 +47,14 @@ export const REFUSALS = {
   incrementOverflow: { status: 400, message: 'increment would overflow' },
   /** A malformed request or argument; the message says which. */
   badRequest: { status: 400 },
+  /** The write-ahead log cannot take the write (a failed write or fsync, or a closed log); the message says which. */
+  logUnavailable: { status: 503 },
+  /** A write whose log record would pass the log's record limit. */
+  recordTooLarge: { status: 413 },
+  /** `COMPACT` on a server without `--data-dir`: there is no log to compact. */
+  noDataDir: { status: 409, message: 'no data directory: this server keeps its data in memory only' },
+  /** `COMPACT` while a compaction runs already. */
+  compactionBusy: { status: 409, message: 'a compaction is already running' },
   // HTTP only.
   /** No such route, or no such key. */
   notFound: { status: 404 },

@@ -572,7 +572,7 @@ const waitAsync = (Atomics as unknown as { waitAsync(cells: Int32Array, index: n
   .waitAsync;
 
 /** Resolves when cells[index] may no longer hold `value` (or after the timeout). */
-async function waitForChange(cells: Int32Array, index: number, value: number, timeoutMs: number): Promise<void> {
+export async function waitForChange(cells: Int32Array, index: number, value: number, timeoutMs: number): Promise<void> {
   const result = waitAsync(cells, index, value, timeoutMs);
   if (result.async) await result.value;
 }
