@@ -29,7 +29,9 @@ describe("the calibration's latency check", () => {
     // The figures measured on this project's machine at 64 connections.
     const text = latencyCheck([getAt(16, 0.075, 122_100, 133, 119_400), getAt(64, 0.271, 124_100, 573, 111_500)])!;
     expect(text).toContain('GET, 64 connections');
-    expect(text).toMatch(/redis-benchmark's mean was 0\.271 ms against the 0\.516 ms its throughput requires, so it leaves part of each round trip out/);
+    expect(text).toMatch(
+      /redis-benchmark's mean was 0\.271 ms against the 0\.516 ms its throughput requires, so it leaves part of each round trip out/,
+    );
     expect(text).toMatch(/ours was 0\.573 ms against 0\.574 ms\.$/);
   });
 
