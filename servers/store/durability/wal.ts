@@ -21,23 +21,9 @@
 //             power failure loses at most about the last second of writes;
 //   no        never fsync on purpose; the kernel writes back when it likes.
 //
-// Group commit. An fsync covers every record written before it started, so
-// waiters share them. Shared memory holds "written up to" and "durable up to"
-// sequence numbers and a "sync in progress" flag. A thread waiting for record
-// s that is not yet durable tries to become the leader (claims the flag): the
-// leader reads "written up to" w, fsyncs, publishes "durable up to" w and
-// wakes everyone. The others sleep until the leader is done; whoever is still
-// not covered (it arrived during that fsync) competes to lead the next one,
-// which covers all of them at once. So under `always` throughput grows with
-// the number of concurrent writers, while each one pays at most two fsyncs.
-//
-// Two ways to wait, because threads differ. A worker thread, or the blocking
-// model's thread, may block: `waitDurable` sleeps in Atomics.wait and leads
-// with fdatasyncSync. The async model's main thread must never block:
-// `waitDurableAsync` sleeps in Atomics.waitAsync and leads with the
-// callback `fs.fdatasync`, which runs on libuv's thread pool. Never block a
-// thread that is leading asynchronously: it would wait on itself. That is
-// refused with an error rather than left to hang.
+// Waiting for an fsync, and sharing one among many writers (group commit),
+// is the other half of the log: group-commit.ts. The shared cells both
+// halves use are named in wal-cells.ts.
 //
 // Segments. Appends go to the newest segment file. `rotate` closes it and
 // opens the next, at one instant in the log's order: it takes the leader's
@@ -58,42 +44,40 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SharedMutex } from '../lock.js';
 import { segmentName, syncDirectory, writeFully } from './files.js';
+import { GroupCommit, waitForChange } from './group-commit.js';
 import { DEFAULT_MAX_RECORD_BYTES, encodeDelete, encodeSet, RecordTooLargeError } from './record.js';
+import {
+  allocateWalBuffer,
+  B_BYTES,
+  B_COMPACTIONS,
+  B_ACKS,
+  B_ACKS_NOT_DURABLE,
+  B_DURABLE,
+  B_FSYNCS,
+  B_GROUPED,
+  B_LOG_BYTES,
+  B_MAX_GROUP,
+  B_SEGMENT_BYTES,
+  B_WRITTEN,
+  CLOSED,
+  FAILED,
+  FSYNC_POLICIES,
+  I_COMPACTING,
+  I_FD,
+  I_LOCK,
+  I_POLICY,
+  I_SEGMENT,
+  I_STATE,
+  LogUnavailableError,
+  OPEN,
+  refuseIfFailed,
+  stopAfterFsyncFailure,
+  viewWalCells,
+  type FsyncPolicy,
+  type WalCells,
+} from './wal-cells.js';
 
-export const FSYNC_POLICIES = ['always', 'everysec', 'no'] as const;
-export type FsyncPolicy = (typeof FSYNC_POLICIES)[number];
-
-// Int32 cells (Atomics.wait needs them, and the mutex word lives here).
-const I_LOCK = 0;
-const I_FD = 1;
-const I_SEGMENT = 2;
-const I_LEADER = 3;
-const I_EPOCH = 4; // bumped when a leader finishes: what waiters sleep on
-const I_POLICY = 5;
-const I_STATE = 6;
-const I_COMPACTING = 7;
-const INT_CELLS = 8;
-
-// BigInt64 cells: sequence numbers and counters that could pass 2^31.
-const B_WRITTEN = 0;
-const B_DURABLE = 1;
-const B_BYTES = 2;
-const B_SEGMENT_BYTES = 3;
-const B_LOG_BYTES = 4;
-const B_FSYNCS = 5;
-const B_GROUPED = 6;
-const B_MAX_GROUP = 7;
-const B_ACKS = 8;
-const B_ACKS_NOT_DURABLE = 9;
-const B_COMPACTIONS = 10;
-const BIG_CELLS = 11;
-
-const OPEN = 0;
-const CLOSED = 1;
-const FAILED = 2;
-
-/** A waiter re-checks at least this often, so that a lost wake-up costs a pause, not a hang. */
-const WAIT_SLICE_MS = 50;
+export { FSYNC_POLICIES, LogUnavailableError, type FsyncPolicy };
 
 /** Everything a thread needs to attach to the log: plain data, so it can be posted to a worker. */
 export interface WalHandle {
@@ -142,24 +126,17 @@ export interface Rotation {
   logBytesBefore: number;
 }
 
-export class LogUnavailableError extends Error {}
-
-type Waiter = { seq: bigint; resolve: () => void; reject: (error: unknown) => void };
-
-/** How many asynchronous leads this thread has in flight (module state is per thread). */
-let asyncLeadsOnThisThread = 0;
-
 export class WriteAheadLog {
   readonly handle: WalHandle;
   private readonly ints: Int32Array;
   private readonly big: BigInt64Array;
+  private readonly cells: WalCells;
   private readonly mutex: SharedMutex;
-  private readonly pending: Waiter[] = [];
-  private driving = false;
+  private readonly sync: GroupCommit;
 
   /** Creates segment `options.segment` (it must not exist) and a log that appends to it. */
   static create(options: WalOptions): WriteAheadLog {
-    const buffer = new SharedArrayBuffer(INT_CELLS * 4 + BIG_CELLS * 8);
+    const buffer = allocateWalBuffer();
     const log = new WriteAheadLog({ buffer, dir: options.dir, maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES });
     log.ints[I_FD] = createSegmentFile(options.dir, options.segment);
     log.ints[I_SEGMENT] = options.segment;
@@ -175,9 +152,11 @@ export class WriteAheadLog {
 
   private constructor(handle: WalHandle) {
     this.handle = handle;
-    this.ints = new Int32Array(handle.buffer, 0, INT_CELLS);
-    this.big = new BigInt64Array(handle.buffer, INT_CELLS * 4, BIG_CELLS);
+    this.cells = viewWalCells(handle.buffer);
+    this.ints = this.cells.ints;
+    this.big = this.cells.big;
     this.mutex = new SharedMutex(this.ints, I_LOCK);
+    this.sync = new GroupCommit(this.cells);
   }
 
   get fsyncPolicy(): FsyncPolicy {
@@ -241,39 +220,20 @@ export class WriteAheadLog {
     }
   }
 
-  // --- acknowledging ---
+  // --- acknowledging and waiting: group-commit.ts ---
 
-  /**
-   * What a server calls, outside the store's lock, before it acknowledges
-   * record `seq`: under `always` it waits (blocking) until the record is
-   * durable; under the other policies it returns at once. Counts the ack.
-   */
+  /** Before acknowledging record `seq`: waits (blocking) under `always` until it is durable. Counts the ack. */
   commit(seq: number): void {
-    if (this.fsyncPolicy === 'always') this.waitDurable(seq);
-    this.countAck(seq);
+    this.sync.commit(seq);
   }
 
   /** The same for a thread that must not block; undefined when there is nothing to wait for. */
   commitAsync(seq: number): Promise<void> | undefined {
-    if (this.fsyncPolicy !== 'always' || this.isDurable(seq)) {
-      this.countAck(seq);
-      return undefined;
-    }
-    return this.waitDurableAsync(seq).then(() => this.countAck(seq));
-  }
-
-  /**
-   * The promise check: at each acknowledgement, was the record already
-   * covered by a completed fsync? Under `always` the answer must always be
-   * yes, and tests assert that `acksNotDurable` stays 0.
-   */
-  private countAck(seq: number): void {
-    Atomics.add(this.big, B_ACKS, 1n);
-    if (!this.isDurable(seq)) Atomics.add(this.big, B_ACKS_NOT_DURABLE, 1n);
+    return this.sync.commitAsync(seq);
   }
 
   isDurable(seq: number): boolean {
-    return Atomics.load(this.big, B_DURABLE) >= BigInt(seq);
+    return this.sync.isDurable(seq);
   }
 
   /** The sequence number of the latest record appended, by any thread. */
@@ -281,168 +241,38 @@ export class WriteAheadLog {
     return Number(Atomics.load(this.big, B_WRITTEN));
   }
 
-  // --- waiting for durability: blocking ---
-
   /** Blocks until record `seq` is durable, leading an fsync if nobody else is. */
   waitDurable(seq: number): void {
-    refuseBlockingWhileLeadingAsync();
-    const wanted = BigInt(seq);
-    for (;;) {
-      const epoch = Atomics.load(this.ints, I_EPOCH);
-      if (Atomics.load(this.big, B_DURABLE) >= wanted) return;
-      this.refuseIfFailed();
-      if (this.tryLead()) this.leadOnce(() => this.syncWritten());
-      else Atomics.wait(this.ints, I_EPOCH, epoch, WAIT_SLICE_MS);
-    }
+    this.sync.waitDurable(seq);
+  }
+
+  /** Resolves once record `seq` is durable; never blocks the calling thread. */
+  waitDurableAsync(seq: number): Promise<void> {
+    return this.sync.waitDurableAsync(seq);
   }
 
   /** Makes everything written so far durable (blocking). */
   syncNow(): void {
-    this.waitDurable(this.writtenSeq);
-  }
-
-  private syncWritten(): void {
-    const target = Atomics.load(this.big, B_WRITTEN);
-    if (target <= Atomics.load(this.big, B_DURABLE)) return;
-    try {
-      fs.fdatasyncSync(Atomics.load(this.ints, I_FD));
-    } catch (error) {
-      throw this.stopAfterFsyncFailure(error);
-    }
-    this.publishDurable(target);
-  }
-
-  // --- waiting for durability: asynchronous, for a thread that must not block ---
-
-  /** Resolves once record `seq` is durable; never blocks the calling thread. */
-  waitDurableAsync(seq: number): Promise<void> {
-    if (this.isDurable(seq)) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      this.pending.push({ seq: BigInt(seq), resolve, reject });
-      if (!this.driving) void this.drivePending();
-    });
+    this.sync.waitDurable(this.writtenSeq);
   }
 
   /** Makes everything written so far durable, without blocking. */
   syncNowAsync(): Promise<void> {
-    return this.waitDurableAsync(this.writtenSeq);
-  }
-
-  /** One loop per thread serves all of its asynchronous waiters: lead a sync, or wait for one. */
-  private async drivePending(): Promise<void> {
-    this.driving = true;
-    try {
-      for (;;) {
-        const epoch = Atomics.load(this.ints, I_EPOCH);
-        this.settleDurableWaiters();
-        if (this.pending.length === 0) return;
-        this.refuseIfFailed();
-        if (this.tryLead()) await this.leadOnceAsync(() => this.syncWrittenAsync());
-        else await waitForChange(this.ints, I_EPOCH, epoch, WAIT_SLICE_MS);
-      }
-    } catch (error) {
-      for (const waiter of this.pending.splice(0)) waiter.reject(error);
-    } finally {
-      this.driving = false;
-    }
-  }
-
-  private settleDurableWaiters(): void {
-    const durable = Atomics.load(this.big, B_DURABLE);
-    let kept = 0;
-    for (const waiter of this.pending) {
-      if (waiter.seq <= durable) waiter.resolve();
-      else this.pending[kept++] = waiter;
-    }
-    this.pending.length = kept;
-  }
-
-  private async syncWrittenAsync(): Promise<void> {
-    const target = Atomics.load(this.big, B_WRITTEN);
-    if (target <= Atomics.load(this.big, B_DURABLE)) return;
-    try {
-      await fdatasyncAsync(Atomics.load(this.ints, I_FD));
-    } catch (error) {
-      throw this.stopAfterFsyncFailure(error);
-    }
-    this.publishDurable(target);
-  }
-
-  // --- the leader's role ---
-
-  private tryLead(): boolean {
-    return Atomics.compareExchange(this.ints, I_LEADER, 0, 1) === 0;
-  }
-
-  private leadOnce<T>(work: () => T): T {
-    try {
-      return work();
-    } finally {
-      this.stopLeading();
-    }
-  }
-
-  private async leadOnceAsync<T>(work: () => Promise<T>): Promise<T> {
-    asyncLeadsOnThisThread += 1;
-    try {
-      return await work();
-    } finally {
-      asyncLeadsOnThisThread -= 1;
-      this.stopLeading();
-    }
-  }
-
-  /** Waits (blocking) until this thread holds the leader's role. */
-  private leadBlocking(): void {
-    refuseBlockingWhileLeadingAsync();
-    for (;;) {
-      const epoch = Atomics.load(this.ints, I_EPOCH);
-      if (this.tryLead()) return;
-      Atomics.wait(this.ints, I_EPOCH, epoch, WAIT_SLICE_MS);
-    }
-  }
-
-  private async leadAsync(): Promise<void> {
-    for (;;) {
-      const epoch = Atomics.load(this.ints, I_EPOCH);
-      if (this.tryLead()) return;
-      await waitForChange(this.ints, I_EPOCH, epoch, WAIT_SLICE_MS);
-    }
-  }
-
-  private stopLeading(): void {
-    Atomics.store(this.ints, I_LEADER, 0);
-    Atomics.add(this.ints, I_EPOCH, 1);
-    Atomics.notify(this.ints, I_EPOCH);
-  }
-
-  /** After a failed fsync the log stops taking writes for good (see the simplifications). */
-  private stopAfterFsyncFailure(error: unknown): LogUnavailableError {
-    Atomics.store(this.ints, I_STATE, FAILED);
-    return new LogUnavailableError(`fsync of the log failed, so it takes no more writes: ${(error as Error).message}`, { cause: error });
-  }
-
-  /** Only the leader calls this, so plain stores of the counters it alone writes are safe. */
-  private publishDurable(target: bigint): void {
-    const group = target - Atomics.load(this.big, B_DURABLE);
-    Atomics.add(this.big, B_FSYNCS, 1n);
-    Atomics.add(this.big, B_GROUPED, group);
-    if (group > Atomics.load(this.big, B_MAX_GROUP)) Atomics.store(this.big, B_MAX_GROUP, group);
-    Atomics.store(this.big, B_DURABLE, target);
+    return this.sync.waitDurableAsync(this.writtenSeq);
   }
 
   // --- segments ---
 
   /** Closes the current segment and appends to the next from now on (blocking). */
   rotate(): Rotation {
-    this.leadBlocking();
-    return this.leadOnce(() => this.switchSegment());
+    this.sync.waitToLead();
+    return this.sync.asLeader(() => this.switchSegment());
   }
 
   /** The same, waiting for the leader's role without blocking; the switch itself blocks for one fsync. */
   async rotateAsync(): Promise<Rotation> {
-    await this.leadAsync();
-    return this.leadOnce(() => this.switchSegment());
+    await this.sync.waitToLeadAsync();
+    return this.sync.asLeader(() => this.switchSegment());
   }
 
   /** With the leader's role held: no fsync is in flight, and none can start. */
@@ -461,9 +291,9 @@ export class WriteAheadLog {
         fs.fdatasyncSync(oldFd);
       } catch (error) {
         fs.closeSync(newFd);
-        throw this.stopAfterFsyncFailure(error);
+        throw stopAfterFsyncFailure(this.cells, error);
       }
-      this.publishDurable(target);
+      this.sync.publishDurable(target);
       rotation = { closedSegment, openedSegment, boundarySeq: Number(target), logBytesBefore: Number(Atomics.load(this.big, B_LOG_BYTES)) };
       Atomics.store(this.ints, I_FD, newFd);
       Atomics.store(this.ints, I_SEGMENT, openedSegment);
@@ -495,13 +325,13 @@ export class WriteAheadLog {
 
   /** Makes everything durable and closes the file (blocking). Appends after this are refused. */
   close(): void {
-    this.leadBlocking();
-    this.leadOnce(() => this.closeAsLeader());
+    this.sync.waitToLead();
+    this.sync.asLeader(() => this.closeAsLeader());
   }
 
   async closeAsync(): Promise<void> {
-    await this.leadAsync();
-    this.leadOnce(() => this.closeAsLeader());
+    await this.sync.waitToLeadAsync();
+    this.sync.asLeader(() => this.closeAsLeader());
   }
 
   private closeAsLeader(): void {
@@ -511,7 +341,7 @@ export class WriteAheadLog {
       if (this.ints[I_STATE] === OPEN) this.ints[I_STATE] = CLOSED;
     });
     try {
-      if (Atomics.load(this.ints, I_STATE) === CLOSED) this.syncWritten();
+      if (Atomics.load(this.ints, I_STATE) === CLOSED) this.sync.syncWritten();
     } finally {
       Atomics.store(this.ints, I_FD, -1);
       fs.closeSync(fd);
@@ -539,13 +369,8 @@ export class WriteAheadLog {
   }
 
   private refuseIfUnusable(): void {
-    this.refuseIfFailed();
+    refuseIfFailed(this.cells);
     if (Atomics.load(this.ints, I_STATE) === CLOSED) throw new LogUnavailableError('the log is closed');
-  }
-
-  private refuseIfFailed(): void {
-    if (Atomics.load(this.ints, I_STATE) === FAILED)
-      throw new LogUnavailableError('an earlier fsync or write of the log failed, so it takes no more writes');
   }
 }
 
@@ -557,22 +382,5 @@ export function createSegmentFile(dir: string, id: number): number {
   return fd;
 }
 
-function refuseBlockingWhileLeadingAsync(): void {
-  if (asyncLeadsOnThisThread > 0) {
-    throw new Error('this thread is leading an asynchronous fsync of the log; a blocking wait here would wait on itself');
-  }
-}
-
-function fdatasyncAsync(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fs.fdatasync(fd, (error) => (error ? reject(error) : resolve())));
-}
-
-type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
-const waitAsync = (Atomics as unknown as { waitAsync(cells: Int32Array, index: number, value: number, timeoutMs: number): WaitAsyncResult })
-  .waitAsync;
-
-/** Resolves when cells[index] may no longer hold `value` (or after the timeout). */
-export async function waitForChange(cells: Int32Array, index: number, value: number, timeoutMs: number): Promise<void> {
-  const result = waitAsync(cells, index, value, timeoutMs);
-  if (result.async) await result.value;
-}
+// The wait other modules use on the log's cells (and on their own) lives with the group commit.
+export { waitForChange };
